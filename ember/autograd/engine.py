@@ -1,0 +1,256 @@
+"""The backward walk: dependency counts, a ready stack, central un-broadcasting, graph release.
+
+Iterative throughout (a chain of a million nodes backpropagates without recursion), linear in the
+graph's size.  Each gradient buffer is popped as soon as its node runs, so memory falls as the walk
+proceeds; without ``retain_graph`` each node's saved values are freed right after it runs.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .grad_mode import STATE
+from .graph import AccumulateGrad, Node, accumulate_into
+
+_ARRAYS = (np.ndarray, np.generic)
+
+
+def _wrap(a: Any) -> Any:
+    from .._tensor import _new
+
+    return _new(a, None)
+
+
+def _ns(g: Any) -> Any:
+    from ..ops._ns import E, N
+
+    return N if type(g) in _ARRAYS else E
+
+
+def _invalid_grad(fn: Node, i: int, got: tuple, want: tuple) -> RuntimeError:
+    return RuntimeError(
+        f"Function {fn.name()} returned an invalid gradient at index {i} - got "
+        f"[{', '.join(map(str, got))}] but expected shape compatible with "
+        f"[{', '.join(map(str, want))}]"
+    )
+
+
+def _fix(fn: Node, grads: tuple, meta: tuple) -> list:
+    """Sum each gradient back to its input's shape and cast it to its input's dtype."""
+    out = list(grads)
+    for i, m in enumerate(meta):
+        g = out[i]
+        if m is None or g is None:
+            continue
+        shape, dtype = m
+        gs = g.shape
+        if gs != shape:
+            if not _broadcastable_to(shape, gs):
+                raise _invalid_grad(fn, i, gs, shape)
+            g = _ns(g).sum_to(g, shape)
+        if dtype is not None and g.dtype != dtype:
+            g = _ns(g).cast(g, dtype)
+        out[i] = g
+    return out
+
+
+def _broadcastable_to(small: tuple, big: tuple) -> bool:
+    if len(small) > len(big):
+        return all(s == 1 for s in small[: len(small) - len(big)]) and _broadcastable_to(
+            small[len(small) - len(big) :], big
+        )
+    return all(s == 1 or s == b for s, b in zip(small, big[len(big) - len(small) :], strict=True))
+
+
+def _add(a: Any, b: Any) -> Any:
+    return a + b
+
+
+def _run_pre_hooks(fn: Node, h: Any, g: Any) -> Any:
+    """Tensor hooks (may replace the gradient), retained grads, then node pre-hooks."""
+    multi = fn._nout != 1
+    gs = list(g) if multi else [g]
+    for nr, hooks in h.tensor.items():
+        if not hooks or gs[nr] is None:
+            continue
+        for hook in list(hooks.values()):
+            arr = type(gs[nr]) in _ARRAYS
+            cur = _wrap(gs[nr]) if arr else gs[nr]
+            r = hook(cur)
+            if r is not None:
+                rd = r._data if arr else r
+                if tuple(rd.shape) != tuple(cur._data.shape if arr else cur.shape):
+                    raise RuntimeError(
+                        f"hook '{getattr(hook, '__name__', hook)}' has changed the size of value: "
+                        f"expected {list(cur.shape)} but got {list(rd.shape)}"
+                    )
+                gs[nr] = rd
+    for nr, ref in h.retain.items():
+        t = ref()
+        if t is None or gs[nr] is None:
+            continue
+        v = gs[nr]
+        if type(v) in _ARRAYS:
+            t._grad = _wrap(np.array(v, copy=True)) if t._grad is None else _wrap(t._grad._data + v)
+        else:
+            t._grad = v if t._grad is None else t._grad + v
+    if h.pre:
+        for hook in list(h.pre.values()):
+            arr = any(type(x) in _ARRAYS for x in gs)
+            r = hook(tuple(_wrap(x) if type(x) in _ARRAYS else x for x in gs))
+            if r is not None:
+                gs = [x._data if (arr and x is not None) else x for x in r]
+    return gs if multi else gs[0]
+
+
+def _run_post_hooks(fn: Node, h: Any, grads: Any, g: Any) -> Any:
+    if not h.post:
+        return grads
+    arr = type(g) in _ARRAYS or (isinstance(g, list) and any(type(x) in _ARRAYS for x in g))
+
+    def w(x: Any) -> Any:
+        return _wrap(x) if (x is not None and type(x) in _ARRAYS) else x
+
+    outs = tuple(w(x) for x in (g if isinstance(g, list) else [g]))
+    ins = tuple(w(x) for x in grads)
+    for hook in list(h.post.values()):
+        r = hook(ins, outs)
+        if r is not None:
+            ins = tuple(r)
+    return [x._data if (arr and x is not None) else x for x in ins]
+
+
+def execute(
+    roots: list,
+    grads: list,
+    keep_graph: bool,
+    create_graph: bool,
+    capture: list | None = None,
+    accumulate: bool = True,
+) -> list | None:
+    """Run backward from ``roots`` (edges) seeded with ``grads``.
+
+    ``capture`` (edges): return the total gradient reaching each of them instead of (or, with
+    ``accumulate``, as well as) accumulating into leaves; only nodes on paths to them run.
+    """
+    # 1. count, for every reachable node, the edges pointing at it (iterative DFS)
+    deps: dict[Node, int] = {}
+    stack = []
+    for node, _ in roots:
+        if node is not None and node not in deps:
+            deps[node] = 0
+            stack.append(node)
+    while stack:
+        fn = stack.pop()
+        for nxt, _ in fn._next:
+            if nxt is None:
+                continue
+            d = deps.get(nxt)
+            if d is None:
+                deps[nxt] = 1
+                stack.append(nxt)
+            else:
+                deps[nxt] = d + 1
+
+    needed = None
+    cap_at: dict[Node, list] = {}
+    captured: list = []
+    if capture is not None:
+        captured = [None] * len(capture)
+        for i, (node, nr) in enumerate(capture):
+            if node is not None:
+                cap_at.setdefault(node, []).append((i, nr))
+        needed = _needed(roots, deps, cap_at)
+
+    # 2. seed the buffers
+    bufs: dict[Node, Any] = {}
+    for (node, nr), g in zip(roots, grads, strict=True):
+        if node is not None:
+            _accum(bufs, node, nr, g)
+    ready = []
+    for node, _ in roots:
+        if node is not None and deps.get(node) == 0 and node not in ready:
+            ready.append(node)
+
+    prev = STATE.enabled
+    STATE.enabled = create_graph
+    try:
+        # 3. run nodes whose gradients are all in
+        while ready:
+            fn = ready.pop()
+            g = bufs.pop(fn, None)
+            grads_in: Any = None
+            if g is not None and not (fn._nout != 1 and all(x is None for x in g)):
+                h = fn._hooks
+                if h is not None:
+                    g = _run_pre_hooks(fn, h, g)
+                if fn in cap_at:
+                    for i, nr in cap_at[fn]:
+                        gi = g if fn._nout == 1 else g[nr]
+                        captured[i] = gi if captured[i] is None else _add(captured[i], gi)
+                is_acc = type(fn) is AccumulateGrad
+                if not is_acc or (accumulate and (needed is None or fn in cap_at)):
+                    grads_in = fn.backward(g)
+                    if not keep_graph:
+                        fn._release()
+                    if h is not None and not is_acc:
+                        grads_in = _run_post_hooks(fn, h, grads_in, g)
+                    meta = fn._meta
+                    if meta is not None:
+                        grads_in = _fix(fn, grads_in, meta)
+            nxts = fn._next
+            for k in range(len(nxts)):
+                nxt, nr = nxts[k]
+                if nxt is None or (needed is not None and nxt not in needed):
+                    continue
+                if grads_in is not None:
+                    gi = grads_in[k]
+                    if gi is not None:
+                        _accum(bufs, nxt, nr, gi)
+                d = deps[nxt] - 1
+                deps[nxt] = d
+                if d == 0:
+                    ready.append(nxt)
+    finally:
+        STATE.enabled = prev
+    return captured if capture is not None else None
+
+
+def _accum(bufs: dict, node: Node, nr: int, g: Any) -> None:
+    """Add ``g`` into the buffer of ``node``'s output ``nr`` (never mutating arrays we got)."""
+    if node._nout == 1:
+        prev = bufs.get(node)
+        bufs[node] = g if prev is None else prev + g
+    else:
+        lst = bufs.get(node)
+        if lst is None:
+            lst = bufs[node] = [None] * node._nout
+        lst[nr] = g if lst[nr] is None else lst[nr] + g
+
+
+def _needed(roots: list, deps: dict, cap_at: dict) -> set:
+    """Nodes from which a captured node can be reached (only those need to run)."""
+    left = dict(deps)
+    order = []
+    ready = [n for n, _ in roots if n is not None and left.get(n) == 0]
+    seen = set(ready)
+    while ready:
+        n = ready.pop()
+        order.append(n)
+        for c, _ in n._next:
+            if c is None:
+                continue
+            left[c] -= 1
+            if left[c] == 0 and c not in seen:
+                seen.add(c)
+                ready.append(c)
+    needed: set = set()
+    for n in reversed(order):
+        if n in cap_at or any(c in needed for c, _ in n._next if c is not None):
+            needed.add(n)
+    return needed
+
+
+_ = accumulate_into
