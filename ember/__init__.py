@@ -22,6 +22,14 @@ from ._creation import (
     tensor,
     zeros,
     zeros_like,
+    arange,
+    linspace,
+    logspace,
+    meshgrid,
+    tril_indices,
+    triu_indices,
+    empty_strided,
+    scalar_tensor,
 )
 from ._dtype import (
     bool_ as bool,  # noqa: A004 - torch.bool
@@ -67,6 +75,13 @@ from .ops.pointwise import *  # noqa: F401,F403
 from .ops.reduction import *  # noqa: F401,F403
 from .ops.shape import *  # noqa: F401,F403
 from ._random import *  # noqa: F401,F403
+from .ops import inplace as _inplace  # noqa: E402
+from .ops.inplace import *  # noqa: F401,F403
+
+_inplace.install()
+
+from . import _random as random  # noqa: E402
+from . import nn, optim  # noqa: E402
 from . import _legacy  # noqa: F401,E402  (FloatTensor & co., cuda stub, is_tensor ...)
 from ._legacy import *  # noqa: F401,F403
 

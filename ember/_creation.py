@@ -1,30 +1,133 @@
-"""Creating tensors: tensor, as_tensor, from_numpy, zeros/ones/full/empty (and *_like), eye ..."""
+"""Creating tensors: tensor, as_tensor, from_numpy, zeros/ones/full/empty (and *_like), eye,
+arange, linspace, logspace, meshgrid, tril_indices/triu_indices ..."""
 
 from __future__ import annotations
 
 import builtins
+import contextlib
+import math
+import warnings
+from itertools import chain
 from typing import Any
 
 import numpy as np
 
 from . import _dtype as D
 from ._tensor import Tensor, _check_device, _new
+from .autograd.grad_mode import STATE
+from .ops._ns import E
 
 _pyfloat, _pyint, _pybool = builtins.float, builtins.int, builtins.bool
+_I64, _BOOL = np.dtype(np.int64), np.dtype(np.bool_)
+# torch's C++ names of dtypes, for its "not implemented for 'Long'" errors
+TORCH_NAMES = {"float16": "Half", "float32": "Float", "float64": "Double", "int8": "Char",
+               "int16": "Short", "int32": "Int", "int64": "Long", "uint8": "Byte",
+               "bool": "Bool", "complex64": "ComplexFloat", "complex128": "ComplexDouble"}
+
+
+def not_implemented(kernel: str, npd: np.dtype) -> NotImplementedError:
+    """torch's error for a kernel that has no implementation for a dtype."""
+    return NotImplementedError(f'"{kernel}" not implemented for \'{TORCH_NAMES[npd.name]}\'')
 
 
 def _finish(arr: Any, requires_grad: bool, cls: type = Tensor) -> Tensor:
-    t = _new(arr, None) if cls is Tensor else _subclass_new(cls, arr)
+    t = _new(arr, None)
+    if cls is not Tensor:  # legacy constructors of Tensor subclasses
+        t = object.__new__(cls)
+        t._data, t._edge = arr, None
     if requires_grad:
-        t.requires_grad_(True)
+        t.requires_grad = True  # torch's factory message differs from requires_grad_()'s
     return t
 
 
-def _subclass_new(cls: type, arr: Any) -> Tensor:
-    t = object.__new__(cls)
-    t._data = arr
-    t._edge = None
-    return t
+def finish_out(arr: np.ndarray, requires_grad: bool, out: Any, who: str) -> Tensor:
+    """A new tensor around ``arr``, or ``arr`` written into ``out`` (resized if needed)."""
+    if out is None:
+        return _finish(arr, requires_grad)
+    if not isinstance(out, Tensor):
+        raise TypeError(f"{who}(): argument 'out' must be Tensor, not {type(out).__name__}")
+    if out._edge is not None and STATE.enabled:
+        raise RuntimeError(
+            f"aten::{who}(): functions with out=... arguments don't support automatic "
+            "differentiation, but one of the arguments requires grad. Hint: call it under "
+            "`with ember.no_grad():` or leave out= out."
+        )
+    d = out._data
+    if isinstance(d, np.ndarray) and d.shape == arr.shape:
+        d[...] = arr
+    else:
+        out._data = np.array(arr, dtype=d.dtype)
+    out._bump()
+    return out
+
+
+# ------------------------------------------------------------------------ tensor(): inference
+def _default_complex() -> np.dtype:
+    return np.dtype(np.complex128 if D.default_np() == np.float64 else np.complex64)
+
+
+def _is_seq(x: Any) -> bool:
+    t = type(x)
+    return not isinstance(x, (dict, str, bytes)) and hasattr(t, "__len__") and hasattr(
+        t, "__getitem__")
+
+
+_PY_SCALARS = (_pyfloat, _pyint, _pybool, complex)
+
+
+def _elem_dtype(x: Any) -> np.dtype:
+    """torch's inferred dtype of one element of nested data (infer_scalar_type)."""
+    t = type(x)
+    if t is _pyfloat:
+        return D.default_np()
+    if t is _pyint:
+        return _I64
+    if t is _pybool:
+        return _BOOL
+    if t is complex:
+        return _default_complex()
+    if isinstance(x, Tensor):
+        return x._data.dtype
+    if isinstance(x, (np.ndarray, np.generic)):
+        if isinstance(x, np.ndarray) and x.ndim == 0:
+            raise TypeError("len() of unsized object")
+        return D.from_np(x.dtype).np
+    if isinstance(x, (str, bytes)):
+        raise TypeError(
+            f"new(): invalid data type '{t.__name__}'. Hint: ember.tensor takes numbers, nested "
+            "lists/tuples of numbers, NumPy arrays or tensors."
+        )
+    if _is_seq(x):
+        return _infer(x)[0]
+    raise RuntimeError(
+        f"Could not infer dtype of {t.__name__}. Hint: ember.tensor takes numbers, nested "
+        "lists/tuples of numbers, NumPy arrays or tensors."
+    )
+
+
+def _infer(seq: Any) -> tuple:
+    """torch's dtype for a (nested) sequence (its elements' dtypes promoted together), and
+    whether it holds tensors.  Walks one nesting level at a time over lists/tuples."""
+    res, has_t, level = None, False, seq
+    while True:
+        nested = False
+        for t in set(map(type, level)):
+            if t in _PY_SCALARS:
+                d = _elem_dtype(t())
+            elif t is list or t is tuple:
+                nested = True
+                continue
+            else:
+                d = None
+                has_t = has_t or issubclass(t, Tensor)
+                for x in level:
+                    if type(x) is t:
+                        dx = _elem_dtype(x)
+                        d = dx if d is None else D.promote_types(d, dx)
+            res = d if res is None else D.promote_types(res, d)
+        if not nested:
+            return (D.default_np() if res is None else res), has_t
+        level = list(chain.from_iterable(x for x in level if type(x) is list or type(x) is tuple))
 
 
 def _from_data(data: Any, dtype: Any = None) -> np.ndarray:
@@ -36,57 +139,70 @@ def _from_data(data: Any, dtype: Any = None) -> np.ndarray:
         D.from_np(data.dtype)
         arr = np.array(data, copy=True)
     elif isinstance(data, np.generic):
+        D.from_np(data.dtype)
         arr = np.array(data)
     else:
-        arr = _python_data(data)
+        return _python_data(data, npd)
     if npd is not None and arr.dtype != npd:
         arr = arr.astype(npd)
     return arr
 
 
-def _python_data(data: Any) -> np.ndarray:
-    if isinstance(data, (list, tuple)) and _has_tensor(data):
+def _python_data(data: Any, npd: np.dtype | None) -> np.ndarray:
+    t, explicit, has_t = type(data), npd is not None, False
+    if t is list or t is tuple:
+        dt, has_t = _infer(data)
+        npd = dt if npd is None else npd
+    elif npd is None:
+        npd = D.default_np() if t is _pyfloat else _elem_dtype(data)
+    if has_t:
         data = _untensor(data)
     try:
-        arr = np.array(data)
-    except ValueError as e:
+        return np.array(data, dtype=npd)
+    except OverflowError:
+        if explicit:  # torch wraps out-of-range ints into the asked dtype: [-1] -> uint8 255
+            with contextlib.suppress(OverflowError):
+                return np.array(data, dtype=_elem_dtype(data)).astype(npd)
         raise ValueError(
-            f"expected sequence of equal-length lists to build a tensor ({e}). Hint: every row "
-            "must have the same length."
+            "Overflow when unpacking long long. Hint: int64 holds integers in [-2**63, 2**63); "
+            "pass floats or dtype=ember.float64 for larger numbers."
         ) from None
-    k = arr.dtype.kind
-    if k == "f":
-        return arr.astype(D.default_np()) if _all_python(data) else arr
-    if k in "iu":
-        return arr.astype(np.int64)
-    if k == "c":
-        return arr.astype(np.complex64 if D.default_np() == np.float32 else np.complex128)
-    if k == "b":
-        return arr
-    if k == "O" or k == "U" or k == "S":
-        raise TypeError(
-            f"new(): invalid data type '{type(data).__name__}'. Hint: ember.tensor takes numbers, "
-            "nested lists/tuples of numbers, NumPy arrays or tensors."
+    except (ValueError, TypeError):
+        _ragged(data, [], 0)
+        raise
+
+
+def _sizes(data: Any) -> list:
+    out = []
+    while _is_seq(data) and not isinstance(data, (np.ndarray, Tensor)):
+        out.append(len(data))
+        if not len(data):
+            break
+        data = data[0]
+    return out
+
+
+def _ragged(data: Any, sizes: list, dim: int) -> None:
+    """Raise torch's error for nested data that is not rectangular (recursive_store)."""
+    if dim == 0:
+        sizes = _sizes(data)
+    if dim == len(sizes):
+        if _is_seq(data) and not isinstance(data, (np.ndarray, np.generic, Tensor)):
+            raise TypeError(
+                f"'{type(data).__name__}' object cannot be interpreted as a number. Hint: every "
+                "row of nested data must have the same depth."
+            )
+        return
+    if not _is_seq(data) or isinstance(data, np.generic):
+        raise TypeError("not a sequence. Hint: every row of nested data must have the same depth.")
+    n = len(data)
+    if n != sizes[dim]:
+        raise ValueError(
+            f"expected sequence of length {sizes[dim]} at dim {dim} (got {n}). Hint: every row "
+            "must have the same length."
         )
-    return arr
-
-
-def _all_python(data: Any) -> bool:
-    """True unless the data holds NumPy float64 scalars/arrays (which keep float64)."""
-    if isinstance(data, (np.ndarray, np.generic)):
-        return data.dtype != np.float64
-    if isinstance(data, (list, tuple)):
-        return all(_all_python(x) for x in data[:1]) if data else True
-    return True
-
-
-def _has_tensor(data: Any) -> bool:
     for x in data:
-        if isinstance(x, Tensor):
-            return True
-        if isinstance(x, (list, tuple)) and x and _has_tensor(x):
-            return True
-    return False
+        _ragged(x, sizes, dim + 1)
 
 
 def _untensor(data: Any) -> Any:
@@ -103,6 +219,14 @@ def tensor(data: Any, *, dtype: Any = None, device: Any = None, requires_grad: b
            pin_memory: bool = False) -> Tensor:
     """A new tensor holding a copy of ``data`` (numbers, nested lists, arrays or tensors)."""
     _check_device(device)
+    if isinstance(data, Tensor):
+        warnings.warn(
+            "To copy construct from a tensor, it is recommended to use sourceTensor.detach()."
+            "clone() or sourceTensor.detach().clone().requires_grad_(True), rather than "
+            "torch.tensor(sourceTensor).",
+            UserWarning,
+            stacklevel=2,
+        )
     return _finish(_from_data(data, dtype), requires_grad)
 
 
@@ -131,22 +255,59 @@ def from_numpy(ndarray: np.ndarray) -> Tensor:
     return _new(ndarray, None)
 
 
-def _shape(size: tuple) -> tuple:
-    if len(size) == 1 and isinstance(size[0], (list, tuple)):
-        size = tuple(size[0])
-    out = []
-    for s in size:
-        if isinstance(s, Tensor):
-            s = s.item()
-        if not isinstance(s, (_pyint, np.integer)) or isinstance(s, _pybool):
+def scalar_tensor(s: Any, *, dtype: Any = None, device: Any = None,
+                  requires_grad: bool = False) -> Tensor:
+    """A 0-d tensor holding the number ``s`` (default float dtype)."""
+    _check_device(device)
+    if isinstance(s, Tensor):
+        s = s.item()
+    return _finish(np.array(s, dtype=_dt(dtype)), requires_grad)
+
+
+# ------------------------------------------------------------------------ shapes and filling
+def _shape(size: tuple, who: str = "empty") -> tuple:
+    """A shape tuple from varargs ints, one list/tuple/Size, or 0-d integer tensors."""
+    if len(size) == 1 and not isinstance(size[0], (_pyint, np.integer, Tensor)):
+        if not isinstance(size[0], (list, tuple)):
             raise TypeError(
-                f"expected a sequence of integers for the size, but got an element of type "
-                f"{type(s).__name__}"
+                f"{who}(): argument 'size' (position 1) must be tuple of ints, not "
+                f"{type(size[0]).__name__}"
             )
-        if s < 0:
-            raise RuntimeError(f"Trying to create tensor with negative dimension {s}: {list(size)}")
+        size = tuple(size[0])
+    elif len(size) == 1 and isinstance(size[0], _pybool):
+        raise TypeError(f"{who}(): argument 'size' (position 1) must be tuple of ints, not bool")
+    out = []
+    for i, s in enumerate(size):
+        if isinstance(s, Tensor):
+            if s._data.size != 1 or s._data.dtype.kind not in "iu":
+                raise TypeError(f"{who}(): argument 'size' must be tuple of ints, but found "
+                                f"element of type Tensor at pos {i + 1}")
+            s = s.item()
+        if not isinstance(s, (_pyint, np.integer)):
+            raise TypeError(
+                f"{who}(): argument 'size' failed to unpack the object at pos {i + 1} with error "
+                f"\"type must be tuple of ints,but got {type(s).__name__}\""
+            )
         out.append(_pyint(s))
+    for s in out:
+        if s < 0:
+            if who == "zeros":
+                raise RuntimeError(
+                    f"zeros: Dimension size must be non-negative. Hint: got size {out}."
+                )
+            raise RuntimeError(f"Trying to create tensor with negative dimension {s}: {out}")
     return tuple(out)
+
+
+def size_arg(args: tuple, size: Any, who: str) -> tuple:
+    """The shape from ``*size`` varargs or the ``size=`` keyword (torch accepts both)."""
+    if size is not None:
+        if args:
+            raise TypeError(f"{who}() got multiple values for argument 'size'")
+        args = (size,)
+    elif not args:
+        raise TypeError(f'{who}() missing 1 required positional arguments: "size"')
+    return _shape(args, who)
 
 
 def _dt(dtype: Any, fallback: Any = None) -> np.dtype:
@@ -156,73 +317,345 @@ def _dt(dtype: Any, fallback: Any = None) -> np.dtype:
     return fallback if fallback is not None else D.default_np()
 
 
-def _filled(fill: Any, size: tuple, dtype: Any, device: Any, requires_grad: bool) -> Tensor:
+def _out_dt(dtype: Any, out: Any, fallback: Any = None) -> np.dtype:
+    if dtype is None and isinstance(out, Tensor):
+        return out._data.dtype
+    return _dt(dtype, fallback)
+
+
+def _filled(fill: Any, shape: tuple, size: Any, out: Any, dtype: Any, device: Any,
+            requires_grad: bool, who: str) -> Tensor:
     _check_device(device)
-    return _finish(np.full(_shape(size), fill, dtype=_dt(dtype)), requires_grad)
+    shape = size_arg(shape, size, who)
+    npd = _out_dt(dtype, out)
+    arr = np.zeros(shape, npd) if fill is None else np.full(shape, fill, npd)
+    return finish_out(arr, requires_grad, out, who)
 
 
-def zeros(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False,
-          out: Any = None, layout: Any = None) -> Tensor:
-    """A tensor of zeros of the given shape."""
-    return _filled(0, size, dtype, device, requires_grad)
+def zeros(*shape: Any, size: Any = None, out: Any = None, dtype: Any = None, layout: Any = None,
+          device: Any = None, requires_grad: bool = False, pin_memory: bool = False) -> Tensor:
+    """A tensor of zeros of the given shape (ints, or one tuple/list/Size, or size=)."""
+    return _filled(None, shape, size, out, dtype, device, requires_grad, "zeros")
 
 
-def ones(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False,
-         out: Any = None, layout: Any = None) -> Tensor:
+def ones(*shape: Any, size: Any = None, out: Any = None, dtype: Any = None, layout: Any = None,
+         device: Any = None, requires_grad: bool = False, pin_memory: bool = False) -> Tensor:
     """A tensor of ones of the given shape."""
-    return _filled(1, size, dtype, device, requires_grad)
+    return _filled(1, shape, size, out, dtype, device, requires_grad, "ones")
 
 
-def empty(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False,
-          memory_format: Any = None, layout: Any = None, pin_memory: bool = False) -> Tensor:
+def empty(*shape: Any, size: Any = None, out: Any = None, dtype: Any = None, layout: Any = None,
+          device: Any = None, requires_grad: bool = False, pin_memory: bool = False,
+          memory_format: Any = None) -> Tensor:
     """An uninitialised tensor (here: zero-filled) of the given shape."""
-    return _filled(0, size, dtype, device, requires_grad)
+    return _filled(None, shape, size, out, dtype, device, requires_grad, "empty")
 
 
-def full(size: Any, fill_value: Any, *, dtype: Any = None, device: Any = None,
-         requires_grad: bool = False) -> Tensor:
+def full(size: Any, fill_value: Any, *, out: Any = None, dtype: Any = None, layout: Any = None,
+         device: Any = None, requires_grad: bool = False, pin_memory: bool = False) -> Tensor:
     """A tensor of the given shape filled with ``fill_value`` (dtype inferred from it)."""
     if isinstance(fill_value, Tensor):
+        if fill_value._data.ndim != 0:
+            raise RuntimeError(
+                f"fill_value must be a number or a 0-d tensor, got a tensor with "
+                f"{fill_value._data.ndim} dimensions. Hint: use .item() or expand()."
+            )
         fill_value = fill_value.item()
-    if dtype is None:
-        dtype = D.from_np(D.scalar_result(np.dtype(np.bool_), fill_value))
-    return _filled(fill_value, (size,) if not isinstance(size, int) else (size,), dtype, device,
-                   requires_grad)
+    elif isinstance(fill_value, np.generic):
+        fill_value = fill_value.item()
+    if dtype is None and out is None:
+        dtype = D.scalar_result(_BOOL, fill_value)
+    if isinstance(size, (_pyint, np.integer)):
+        raise TypeError(
+            f"full(): argument 'size' (position 1) must be tuple of ints, not "
+            f"{type(size).__name__}. Hint: pass the shape as a tuple, e.g. full(({size},), v)."
+        )
+    return _filled(fill_value, (size,), None, out, dtype, device, requires_grad, "full")
 
 
 def _like(input: Tensor, dtype: Any) -> np.dtype:
     return _dt(dtype, input._data.dtype)
 
 
-def zeros_like(input: Tensor, *, dtype: Any = None, device: Any = None,
+def zeros_like(input: Tensor, *, dtype: Any = None, layout: Any = None, device: Any = None,
                requires_grad: bool = False, memory_format: Any = None) -> Tensor:
     """Zeros with the shape (and dtype) of ``input``."""
+    _check_device(device)
     return _finish(np.zeros(input._data.shape, _like(input, dtype)), requires_grad)
 
 
-def ones_like(input: Tensor, *, dtype: Any = None, device: Any = None,
+def ones_like(input: Tensor, *, dtype: Any = None, layout: Any = None, device: Any = None,
               requires_grad: bool = False, memory_format: Any = None) -> Tensor:
     """Ones with the shape (and dtype) of ``input``."""
+    _check_device(device)
     return _finish(np.ones(input._data.shape, _like(input, dtype)), requires_grad)
 
 
-def empty_like(input: Tensor, *, dtype: Any = None, device: Any = None,
+def empty_like(input: Tensor, *, dtype: Any = None, layout: Any = None, device: Any = None,
                requires_grad: bool = False, memory_format: Any = None) -> Tensor:
     """An uninitialised tensor like ``input`` (zero-filled)."""
-    return zeros_like(input, dtype=dtype, requires_grad=requires_grad)
+    return zeros_like(input, dtype=dtype, device=device, requires_grad=requires_grad)
 
 
-def full_like(input: Tensor, fill_value: Any, *, dtype: Any = None, device: Any = None,
-              requires_grad: bool = False, memory_format: Any = None) -> Tensor:
+def full_like(input: Tensor, fill_value: Any, *, dtype: Any = None, layout: Any = None,
+              device: Any = None, requires_grad: bool = False,
+              memory_format: Any = None) -> Tensor:
     """``fill_value`` with the shape (and dtype) of ``input``."""
+    _check_device(device)
+    if isinstance(fill_value, (Tensor, np.generic)):
+        fill_value = fill_value.item()
     return _finish(np.full(input._data.shape, fill_value, _like(input, dtype)), requires_grad)
 
 
-def eye(n: int, m: int | None = None, *, dtype: Any = None, device: Any = None,
-        requires_grad: bool = False) -> Tensor:
+def empty_strided(size: Any, stride: Any, *, dtype: Any = None, layout: Any = None,
+                  device: Any = None, requires_grad: bool = False,
+                  pin_memory: bool = False) -> Tensor:
+    """An uninitialised (zero-filled) tensor with the given shape and strides (in elements)."""
+    _check_device(device)
+    shape, st = _shape((size,), "empty_strided"), _shape((stride,), "empty_strided")
+    if len(shape) != len(st):
+        raise RuntimeError(
+            f"mismatch in length of strides and shape. Hint: got size {list(shape)} and stride "
+            f"{list(st)}."
+        )
+    npd = _dt(dtype)
+    n = 0 if 0 in shape else 1 + sum((s - 1) * k for s, k in zip(shape, st, strict=True))
+    buf = np.zeros(n, npd)
+    arr = np.lib.stride_tricks.as_strided(buf, shape, tuple(k * npd.itemsize for k in st))
+    return _finish(arr, requires_grad)
+
+
+def eye(n: int, m: int | None = None, *, out: Any = None, dtype: Any = None, layout: Any = None,
+        device: Any = None, requires_grad: bool = False, pin_memory: bool = False) -> Tensor:
     """Identity matrix n x m."""
     _check_device(device)
-    return _finish(np.eye(n, m if m is not None else n, dtype=_dt(dtype)), requires_grad)
+    for name, v in (("n", n), ("m", m)):
+        if v is not None and v < 0:
+            raise RuntimeError(f"{name} must be greater or equal to 0, got {v}")
+    arr = np.eye(n, m if m is not None else n, dtype=_out_dt(dtype, out))
+    return finish_out(arr, requires_grad, out, "eye")
+
+
+# ------------------------------------------------------------------------ ranges
+def _number(x: Any, who: str, name: str, pos: int) -> Any:
+    """A python number from a number / NumPy scalar / one-element tensor argument."""
+    if isinstance(x, Tensor):
+        if x._data.ndim != 0:
+            raise TypeError(f"{who}(): argument '{name}' (position {pos}) must be Number, not "
+                            "Tensor. Hint: pass a 0-d tensor or a number.")
+        return x.item()
+    if isinstance(x, np.generic):
+        return x.item()
+    if isinstance(x, (_pyint, _pyfloat, complex)):
+        return _pyint(x) if isinstance(x, _pybool) else x
+    raise TypeError(f"{who}(): argument '{name}' (position {pos}) must be Number, not "
+                    f"{type(x).__name__}")
+
+
+def _real(x: Any) -> Any:
+    if isinstance(x, complex):
+        raise RuntimeError(
+            "value cannot be converted to type double without overflow. Hint: ranges of "
+            "complex numbers are not supported; use linspace."
+        )
+    return x
+
+
+def arange(start: Any = None, end: Any = None, step: Any = 1, *, out: Any = None,
+           dtype: Any = None, layout: Any = None, device: Any = None,
+           requires_grad: bool = False, pin_memory: bool = False) -> Tensor:
+    """start, start + step, ... up to (excluding) end; int64 for integer args, else float."""
+    _check_device(device)
+    one = end is None  # arange(end)
+    if one:
+        if start is None:
+            raise TypeError("arange() missing required argument 'end' (pos 1)")
+        start, end = 0, start
+    elif start is None:
+        start = 0
+    s = _real(_number(start, "arange", "start", 1))
+    e = _real(_number(end, "arange", "end", 1 if one else 2))
+    st = _real(_number(step, "arange", "step", 3))
+    if dtype is None and out is not None:
+        npd = out._data.dtype
+    elif dtype is None:
+        npd = D.default_np() if any(type(v) is _pyfloat for v in (s, e, st)) else _I64
+    else:
+        npd = D.to_np(dtype)
+    if npd.kind in "bc":
+        raise not_implemented("arange_cpu", npd)
+    ds, de, dst = _pyfloat(s), _pyfloat(e), _pyfloat(st)
+    if dst == 0:
+        raise RuntimeError("step must be nonzero")
+    if not (math.isfinite(ds) and math.isfinite(de)):
+        raise RuntimeError(f"unsupported range: {ds:g} -> {de:g}")
+    if not ((dst > 0 and de >= ds) or (dst < 0 and de <= ds)):
+        raise RuntimeError(
+            "upper bound and lower bound inconsistent with step sign. Hint: with step "
+            f"{st} the range {s} -> {e} is empty the wrong way round; swap start and end or "
+            "negate step."
+        )
+    if npd.kind in "iu":
+        xs, xe, xst = _pyint(s), _pyint(e), _pyint(st)  # int() truncates like C++ casts
+        if npd == _I64:  # torch's int64 size: (end - start + step - sign) / step, truncated
+            if xst == 0:
+                raise ValueError("step must be nonzero")
+            a = xe - xs + xst - (1 if xst > 0 else -1)
+            n = abs(a) // abs(xst) * (1 if (a >= 0) == (xst > 0) else -1)
+        else:
+            n = math.ceil((de - ds) / dst)
+        vals = np.arange(max(n, 0), dtype=np.int64) * xst + xs
+    else:
+        n = math.ceil((de - ds) / dst)
+        vals = ds + np.arange(n, dtype=np.float64) * dst
+    return finish_out(vals.astype(npd, copy=False), requires_grad, out, "arange")
+
+
+def _endpoints(start: Any, end: Any, steps: Any, who: str) -> tuple:
+    for name, v in (("start", start), ("end", end)):
+        if isinstance(v, Tensor) and v._data.ndim != 0:
+            raise RuntimeError(
+                f"{who} only supports 0-dimensional start and end tensors, but got {name} with "
+                f"{v._data.ndim} dimension(s)."
+            )
+    s = _number(start, who, "start", 1)
+    e = _number(end, who, "end", 2)
+    if isinstance(steps, Tensor):
+        steps = steps.__index__()
+    if not isinstance(steps, (_pyint, np.integer)) or isinstance(steps, _pybool):
+        raise TypeError(f"{who}(): argument 'steps' (position 3) must be int, not "
+                        f"{type(steps).__name__}")
+    if steps < 0:
+        raise RuntimeError("number of steps must be non-negative")
+    return s, e, _pyint(steps)
+
+
+def _lin(s: Any, e: Any, n: int, work: Any) -> np.ndarray:
+    """torch's linspace formula: start + step*i for the first half, end - step*(n-1-i) after."""
+    if n == 1:
+        return np.array([s], dtype=work)
+    step = (e - s) / (n - 1)
+    i = np.arange(n, dtype=work)
+    half = n // 2
+    return np.concatenate([s + step * i[:half], e - step * (n - 1 - i[half:])])
+
+
+def _range_dtype(s: Any, e: Any, dtype: Any, out: Any, kernel: str) -> np.dtype:
+    if dtype is None and out is not None:
+        npd = out._data.dtype
+    elif dtype is None:
+        npd = _default_complex() if complex in (type(s), type(e)) else D.default_np()
+    else:
+        npd = D.to_np(dtype)
+    if npd.kind == "b":
+        raise not_implemented(kernel, npd)
+    return npd
+
+
+def _cast_ends(s: Any, e: Any, npd: np.dtype) -> tuple:
+    """start/end converted to the result dtype first (C++ ``Scalar::to<scalar_t>``)."""
+    if npd.kind in "iu":
+        return _pyint(_real(s).real if isinstance(s, complex) else s), _pyint(e)
+    if npd.kind == "c":
+        return complex(npd.type(s)), complex(npd.type(e))
+    return _pyfloat(npd.type(_real(s))), _pyfloat(npd.type(_real(e)))
+
+
+def linspace(start: Any, end: Any, steps: Any, *, out: Any = None, dtype: Any = None,
+             layout: Any = None, device: Any = None, requires_grad: bool = False,
+             pin_memory: bool = False) -> Tensor:
+    """``steps`` evenly spaced values from start to end (both included)."""
+    _check_device(device)
+    s, e, n = _endpoints(start, end, steps, "linspace")
+    npd = _range_dtype(s, e, dtype, out, "linspace_cpu")
+    s, e = _cast_ends(s, e, npd)
+    vals = _lin(s, e, n, np.complex128 if npd.kind == "c" else np.float64)
+    return finish_out(vals.astype(npd), requires_grad, out, "linspace")
+
+
+def logspace(start: Any, end: Any, steps: Any, base: float = 10.0, *, out: Any = None,
+             dtype: Any = None, layout: Any = None, device: Any = None,
+             requires_grad: bool = False, pin_memory: bool = False) -> Tensor:
+    """base ** linspace(start, end, steps)."""
+    _check_device(device)
+    s, e, n = _endpoints(start, end, steps, "logspace")
+    npd = _range_dtype(s, e, dtype, out, "logspace_cpu")
+    s, e = _cast_ends(s, e, npd)
+    work = np.complex128 if npd.kind == "c" else np.float64
+    vals = np.power(work(_number(base, "logspace", "base", 4)), _lin(s, e, n, work))
+    return finish_out(vals.astype(npd), requires_grad, out, "logspace")
+
+
+def meshgrid(*tensors: Any, indexing: str | None = None) -> tuple:
+    """Coordinate grids: output i holds tensors[i] broadcast along every other dimension."""
+    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
+        tensors = tuple(tensors[0])
+    if indexing is None:
+        warnings.warn(
+            "torch.meshgrid: in an upcoming release, it will be required to pass the indexing "
+            "argument.",
+            UserWarning,
+            stacklevel=2,
+        )
+        indexing = "ij"
+    if indexing not in ("ij", "xy"):
+        raise RuntimeError(
+            f'torch.meshgrid: indexing must be one of "xy" or "ij", but received: {indexing}'
+        )
+    if not tensors:
+        raise RuntimeError("meshgrid expects a non-empty TensorList")
+    for t in tensors:
+        if t._data.ndim > 1:
+            raise RuntimeError(
+                "torch.meshgrid: Expected 0D or 1D tensor in the tensor list but got a tensor of "
+                f"shape {list(t._data.shape)}. Hint: flatten it first."
+            )
+        if t._data.dtype != tensors[0]._data.dtype:
+            raise RuntimeError(
+                "meshgrid expects all tensors to have the same dtype. Hint: got "
+                f"{tensors[0].dtype} and {t.dtype}; convert them first."
+            )
+    ts = list(tensors)
+    swap = indexing == "xy" and len(ts) >= 2
+    if swap:
+        ts[0], ts[1] = ts[1], ts[0]
+    shape = tuple(t._data.size for t in ts)
+    grids = []
+    for i, t in enumerate(ts):
+        vshape = tuple(-1 if j == i else 1 for j in range(len(ts)))
+        if hasattr(Tensor, "expand") and hasattr(Tensor, "view"):
+            grids.append(t.view(vshape).expand(shape))  # type: ignore[attr-defined]
+        else:  # shape ops not installed yet: plain read-only broadcast views
+            grids.append(_new(np.broadcast_to(np.reshape(t._data, vshape), shape), None))
+    if swap:
+        grids[0], grids[1] = grids[1], grids[0]
+    return tuple(grids)
+
+
+def _tri_indices(row: int, col: int, offset: int, dtype: Any, lower: bool, who: str) -> Tensor:
+    for name, v in (("row", row), ("col", col)):
+        if v < 0:
+            raise RuntimeError(f"{name} must be non-negative, got{v}")
+    npd = _dt(dtype, _I64)
+    if npd.kind not in "iu":
+        raise not_implemented(who, npd)
+    fn = np.tril_indices if lower else np.triu_indices
+    r, c = fn(row, offset, col) if row and col else (np.zeros(0, int), np.zeros(0, int))
+    return _new(np.stack([r, c]).astype(npd), None)
+
+
+def tril_indices(row: int, col: int, offset: int = 0, *, dtype: Any = None, device: Any = None,
+                 layout: Any = None) -> Tensor:
+    """2 x N (row, col) coordinates of the lower triangle of a row x col matrix."""
+    _check_device(device)
+    return _tri_indices(row, col, offset, dtype, True, "tril_indices")
+
+
+def triu_indices(row: int, col: int, offset: int = 0, *, dtype: Any = None, device: Any = None,
+                 layout: Any = None) -> Tensor:
+    """2 x N (row, col) coordinates of the upper triangle of a row x col matrix."""
+    _check_device(device)
+    return _tri_indices(row, col, offset, dtype, False, "triu_indices")
 
 
 def _legacy_new(cls: type, *args: Any, **kwargs: Any) -> Tensor:
@@ -242,3 +675,8 @@ def _legacy_new(cls: type, *args: Any, **kwargs: Any) -> Tensor:
             raise TypeError("Tensor(): invalid data")
         return _finish(arr.astype(D.default_np()), False, cls)
     return _finish(np.zeros(_shape(args), D.default_np()), False, cls)
+
+
+# backward rules may call xp.zeros_like / xp.ones_like (N has them; this is the E side)
+E.zeros_like = zeros_like
+E.ones_like = ones_like

@@ -14,8 +14,8 @@ import numpy as np
 
 from . import _dtype as D
 from . import _printing
-from .autograd.graph import AccumulateGrad, _ver, accumulate_into
 from .autograd.grad_mode import STATE
+from .autograd.graph import AccumulateGrad, _ver, accumulate_into
 
 _pyint, _pyfloat, _pybool = builtins.int, builtins.float, builtins.bool
 
@@ -56,7 +56,8 @@ class device:  # noqa: N801 - torch spells it in lower case
         name, _, idx = str(type).partition(":")
         if name not in ("cpu", "cuda", "meta", "mps"):
             raise RuntimeError(
-                f"Expected one of cpu, cuda, meta, mps device type at start of device string: {type}"
+                "Expected one of cpu, cuda, meta, mps device type at start of device "
+                f"string: {type}"
             )
         self.type = name
         self.index = _pyint(idx) if idx else index
@@ -114,6 +115,7 @@ class Tensor:
     _grad: Tensor | None = None
     _vc: list | None = None  # version counter cell, shared with views
     _base: Tensor | None = None
+    _view_fn: Any = None  # replays the view from its base (set by ops._core.as_view)
     _retains: bool = False
     _post_acc: Any = None
 
@@ -133,10 +135,13 @@ class Tensor:
 
     @requires_grad.setter
     def requires_grad(self, flag: bool) -> None:
-        self.requires_grad_(flag)
+        self._set_requires_grad(flag, "Only Tensors of floating point and complex dtype")
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         """Set requires_grad in place (leaves only); returns self."""
+        return self._set_requires_grad(requires_grad, "only Tensors of floating point dtype")
+
+    def _set_requires_grad(self, requires_grad: bool, which: str) -> Tensor:
         e = self._edge
         if e is not None and type(e[0]) is not AccumulateGrad:
             if not requires_grad:
@@ -150,8 +155,8 @@ class Tensor:
             if e is None:
                 if self._data.dtype.kind not in "fc":
                     raise RuntimeError(
-                        "Only Tensors of floating point and complex dtype can require gradients"
-                        f" (got {self.dtype}). Hint: convert first, e.g. x.float()."
+                        f"{which} can require gradients (got {self.dtype}). Hint: convert "
+                        "first, e.g. x.float()."
                     )
                 self._edge = (AccumulateGrad(self), 0)
         else:
@@ -177,7 +182,7 @@ class Tensor:
 
     @property
     def grad(self) -> Tensor | None:
-        if not self.is_leaf and not self._retains:
+        if self._grad is None and not self.is_leaf and not self._retains:
             import warnings
 
             warnings.warn(
@@ -291,7 +296,7 @@ class Tensor:
 
     @property
     def data(self) -> Tensor:
-        return self.detach()
+        return _new(self._data, None)  # shares memory, not the version counter (torch)
 
     @data.setter
     def data(self, value: Tensor) -> None:
@@ -464,7 +469,8 @@ class Tensor:
             self._data, default_dtype=D.default_np(), suffixes=suffixes
         )
 
-    __str__ = __repr__
+    def __str__(self) -> str:
+        return self.__repr__()
 
     def __deepcopy__(self, memo: dict) -> Tensor:
         if not self.is_leaf:

@@ -15,9 +15,13 @@ from .grad_mode import (
     no_grad,
     set_grad_enabled,
 )
+from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from .graph import AccumulateGrad, Node
 
 __all__ = [
+    "gradcheck",
+    "gradgradcheck",
+    "GradcheckError",
     "backward",
     "grad",
     "Variable",
@@ -166,7 +170,9 @@ def grad(
     if allow_unused is None:
         allow_unused = materialize_grads
     if materialize_grads and not allow_unused:
-        raise ValueError("Expected allow_unused to be True or not passed when materialize_grads=True")
+        raise ValueError(
+            "Expected allow_unused to be True or not passed when materialize_grads=True"
+        )
     gl = _tensors(grad_outputs) if grad_outputs is not None else [None] * len(outs)
     if len(gl) != len(outs):
         raise RuntimeError(f"grad_outputs has {len(gl)} elements but outputs has {len(outs)}")
@@ -184,7 +190,7 @@ def grad(
                 continue
             if not allow_unused:
                 raise RuntimeError(
-                    "One of the differentiated Tensors appears to not have been used in the "
+                    f"The differentiated Tensor at index {i} appears to not have been used in the "
                     "graph. Set allow_unused=True if this is the desired behavior. Hint: input "
                     f"{i} (shape {list(t._data.shape)}) does not influence the outputs."
                 )

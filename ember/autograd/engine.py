@@ -7,14 +7,14 @@ proceeds; without ``retain_graph`` each node's saved values are freed right afte
 
 from __future__ import annotations
 
+import gc
 from typing import Any
 
 import numpy as np
 
 from .grad_mode import STATE
+from .graph import ARRAY_TYPES as _ARRAYS
 from .graph import AccumulateGrad, Node, accumulate_into
-
-_ARRAYS = (np.ndarray, np.generic)
 
 
 def _wrap(a: Any) -> Any:
@@ -176,6 +176,8 @@ def execute(
 
     prev = STATE.enabled
     STATE.enabled = create_graph
+    gc_was = gc.isenabled()
+    gc.disable()  # the walk allocates many short-lived objects; cyclic GC would rescan the graph
     try:
         # 3. run nodes whose gradients are all in
         while ready:
@@ -191,7 +193,11 @@ def execute(
                         gi = g if fn._nout == 1 else g[nr]
                         captured[i] = gi if captured[i] is None else _add(captured[i], gi)
                 is_acc = type(fn) is AccumulateGrad
-                if not is_acc or (accumulate and (needed is None or fn in cap_at)):
+                if is_acc:
+                    run = accumulate and (needed is None or fn in cap_at)
+                else:  # a captured non-leaf runs only when it leads to another captured node
+                    run = needed is None or any(c in needed for c, _ in fn._next)
+                if run:
                     grads_in = fn.backward(g)
                     if not keep_graph:
                         fn._release()
@@ -215,6 +221,8 @@ def execute(
                     ready.append(nxt)
     finally:
         STATE.enabled = prev
+        if gc_was:
+            gc.enable()
     return captured if capture is not None else None
 
 

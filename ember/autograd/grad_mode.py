@@ -68,7 +68,16 @@ class _DecoratorContextManager:
         return self.__class__()
 
 
-class no_grad(_DecoratorContextManager):  # noqa: N801
+class _NoParamDecoratorContextManager(_DecoratorContextManager):
+    """Also usable as a bare decorator: ``@no_grad`` as well as ``@no_grad()``."""
+
+    def __new__(cls, orig_func: Any = None) -> Any:
+        if orig_func is None:
+            return super().__new__(cls)
+        return cls()(orig_func)
+
+
+class no_grad(_NoParamDecoratorContextManager):  # noqa: N801
     """Context manager / decorator that disables gradient recording."""
 
     def __init__(self) -> None:
@@ -82,7 +91,7 @@ class no_grad(_DecoratorContextManager):  # noqa: N801
         STATE.enabled = self.prev
 
 
-class enable_grad(_DecoratorContextManager):  # noqa: N801
+class enable_grad(_NoParamDecoratorContextManager):  # noqa: N801
     """Context manager / decorator that enables gradient recording."""
 
     def __init__(self) -> None:
@@ -103,6 +112,10 @@ class set_grad_enabled(_DecoratorContextManager):  # noqa: N801
         self.prev = STATE.enabled
         self.mode = bool(mode)
         STATE.enabled = self.mode
+
+    def __call__(self, func: F) -> F:
+        STATE.enabled = self.prev  # as a decorator: the mode applies inside calls only
+        return super().__call__(func)
 
     def __enter__(self) -> None:
         pass
@@ -128,9 +141,8 @@ class inference_mode(_DecoratorContextManager):  # noqa: N801
 
     def __enter__(self) -> None:
         self.prev = (STATE.enabled, STATE.inference)
-        if self.mode:
-            STATE.enabled = False
-            STATE.inference = True
+        STATE.enabled = not self.mode  # InferenceMode(False) turns grad mode on, like torch
+        STATE.inference = self.mode
 
     def __exit__(self, *exc: object) -> None:
         STATE.enabled, STATE.inference = self.prev

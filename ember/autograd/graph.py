@@ -19,12 +19,18 @@ import numpy as np
 
 FREED = ("<freed>",)  # sentinel for released saved values
 NOEDGE = (None, 0)
-_ARRAY_TYPES = (np.ndarray, np.generic)
+# Concrete types of first-order gradients: an ndarray or a NumPy scalar (0-d results).  Checked
+# with ``type(g) in ARRAY_TYPES`` (a set lookup) to tell the array mode from the Tensor mode.
+ARRAY_TYPES = frozenset(
+    [np.ndarray, np.float16, np.float32, np.float64, np.complex64, np.complex128, np.int8,
+     np.int16, np.int32, np.int64, np.uint8, np.bool_, np.uint16, np.uint32, np.uint64]
+)
+_ARRAY_TYPES = ARRAY_TYPES
 
 
 def _ver(t: Any) -> Any:
     vc = t._vc
-    return vc and vc[0]
+    return vc[0] if vc else 0
 
 
 class Node:

@@ -16,6 +16,7 @@ import numpy as np
 from .. import _dtype as D
 from .._tensor import Tensor, _new
 from ..autograd.grad_mode import STATE
+from ..autograd.graph import ARRAY_TYPES as _ARR
 from ..autograd.graph import NOEDGE, Node, _ver
 from ._ns import E, N
 
@@ -33,14 +34,15 @@ __all__ = [
     "record",
     "new",
     "as_tensor_arg",
+    "as_view",
     "binary_args",
+    "check_broadcast",
     "float_data",
     "wrap_dim",
     "needs",
 ]
 
 new = _new
-_ARR = (np.ndarray, np.generic)
 _pyfloat, _pyint, _pybool = float, int, bool
 
 
@@ -165,6 +167,24 @@ def record(cls: type, inputs: tuple, out: Any, saved: tuple = (), save_out: bool
     return t
 
 
+def as_view(t: Tensor, src: Tensor, fn: Callable[[Tensor], Tensor]) -> Tensor:
+    """Mark ``t`` (whose data is a NumPy view of ``src``'s) as a view of ``src``.
+
+    It shares ``src``'s version counter and base; ``fn(base_like) -> view`` replays the view op so
+    that an in-place change of ``t`` can be written back into its base's graph (CopySlices).
+    """
+    t._vc = src._share_vc()
+    base = src._base
+    if base is None:
+        t._base = src
+        t._view_fn = fn
+    else:
+        t._base = base
+        prev = src._view_fn
+        t._view_fn = lambda b: fn(prev(b))
+    return t
+
+
 def as_tensor_arg(x: Any, like: Any = None) -> Tensor:
     """A Tensor for a tensor-or-number argument (numbers become 0-d tensors)."""
     if isinstance(x, Tensor):
@@ -181,6 +201,8 @@ def binary_args(a: Any, b: Any) -> tuple:
     ad = a._data
     if isinstance(b, Tensor):
         bd = b._data
+        if ad.shape != bd.shape:
+            check_broadcast(ad.shape, bd.shape)
         if ad.dtype is not bd.dtype:
             rt = D.result_type(ad, bd)
             if ad.dtype != rt:
@@ -202,6 +224,20 @@ def binary_args(a: Any, b: Any) -> tuple:
     raise TypeError(
         f"unsupported operand type: expected a Tensor or a number, got {type(b).__name__}"
     )
+
+
+def check_broadcast(sa: tuple, sb: tuple) -> None:
+    """Raise torch's RuntimeError when two shapes do not broadcast."""
+    na, nb = len(sa), len(sb)
+    for i in range(1, min(na, nb) + 1):
+        x, y = sa[na - i], sb[nb - i]
+        if x != y and x != 1 and y != 1:
+            raise RuntimeError(
+                f"The size of tensor a ({x}) must match the size of tensor b ({y}) at "
+                f"non-singleton dimension {max(na, nb) - i}. Hint: shapes {list(sa)} and "
+                f"{list(sb)} do not broadcast; dimensions are matched from the right and must be "
+                "equal or 1 (reshape or unsqueeze one of them)."
+            )
 
 
 def float_data(a: Tensor) -> Any:

@@ -100,6 +100,89 @@ def _mul(x: Any, y: Any) -> Any:
     return x * y
 
 
+def _index_apply(x: Any, index: tuple) -> Any:
+    """``x[index]`` for an index parsed by ops/indexing.py (``(basic, adv, ...)``)."""
+    basic, adv = index[0], index[1]
+    if basic is not None:
+        x = x[basic]
+    return x if adv is None else x[adv]
+
+
+def _index_backward(g: Any, shape: tuple, index: tuple) -> Any:
+    """Gradient of ``x[index]``: zeros of ``shape`` with ``g`` added at ``index`` (repeats add)."""
+    basic, adv = index[0], index[1]
+    z = np.zeros(shape, dtype=g.dtype)
+    v = z if basic is None else z[basic]
+    if adv is None:
+        v[...] = g
+    elif any(type(a) is np.ndarray and a.dtype != np.bool_ for a in adv):
+        np.add.at(v, adv, g)
+    else:  # only masks and slices: every position is hit at most once
+        v[adv] = g
+    return z
+
+
+def _masked_fill(x: Any, mask: Any, value: Any) -> Any:
+    return np.where(mask, np.asarray(value, dtype=x.dtype), x)
+
+
+def _flip(x: Any, dims: Any) -> Any:
+    return np.flip(x, dims)
+
+
+def _cumsum(x: Any, dim: int) -> Any:
+    return np.cumsum(x, axis=dim)
+
+
+def _cumprod(x: Any, dim: int) -> Any:
+    return np.cumprod(x, axis=dim)
+
+
+def _prod(x: Any, dim: Any = None, keepdim: bool = False) -> Any:
+    return x.prod(axis=dim, keepdims=keepdim)
+
+
+def _cat(tensors: Any, dim: int = 0) -> Any:
+    return np.concatenate(tensors, axis=dim)
+
+
+def _stack(tensors: Any, dim: int = 0) -> Any:
+    return np.stack(tensors, axis=dim)
+
+
+def _unbind(x: Any, dim: int = 0) -> Any:
+    pre = (slice(None),) * dim
+    return tuple(x[pre + (i,)] for i in range(x.shape[dim]))
+
+
+def _narrow(x: Any, dim: int, start: int, length: int) -> Any:
+    return x[(slice(None),) * dim + (slice(start, start + length),)]
+
+
+def _roll(x: Any, shifts: Any, dims: Any = None) -> Any:
+    return np.roll(x, shifts, dims)
+
+
+def _tril(x: Any, diagonal: int = 0) -> Any:
+    return np.tril(x, diagonal)
+
+
+def _triu(x: Any, diagonal: int = 0) -> Any:
+    return np.triu(x, diagonal)
+
+
+def _diagonal(x: Any, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Any:
+    return np.diagonal(x, offset, dim1, dim2)
+
+
+def _diagonal_scatter(x: Any, src: Any, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Any:
+    out = np.array(x, copy=True)
+    v = np.diagonal(out, offset, dim1, dim2)
+    v.flags.writeable = True
+    v[...] = src
+    return out
+
+
 class N:
     """NumPy side: the functions backward rules may call, with torch's names and semantics."""
 
@@ -131,6 +214,25 @@ class N:
     zeros_like = staticmethod(_zeros_like)
     ones_like = staticmethod(_ones_like)
     clone = staticmethod(_clone)
+    index_apply = staticmethod(_index_apply)
+    index_backward = staticmethod(_index_backward)
+    masked_fill = staticmethod(_masked_fill)
+    flip = staticmethod(_flip)
+    cumsum = staticmethod(_cumsum)
+    cumprod = staticmethod(_cumprod)
+    prod = staticmethod(_prod)
+    cat = staticmethod(_cat)
+    stack = staticmethod(_stack)
+    unbind = staticmethod(_unbind)
+    narrow = staticmethod(_narrow)
+    roll = staticmethod(_roll)
+    tril = staticmethod(_tril)
+    triu = staticmethod(_triu)
+    diagonal = staticmethod(_diagonal)
+    diagonal_scatter = staticmethod(_diagonal_scatter)
+    isnan = staticmethod(np.isnan)
+    isfinite = staticmethod(np.isfinite)
+    outer = staticmethod(np.outer)
 
 
 class E:

@@ -42,9 +42,7 @@ def to(self: Tensor, *args: Any, dtype: Any = None, device: Any = None, non_bloc
             dtype = a
         elif isinstance(a, (str, globals()["device"])):
             device = a
-        elif isinstance(a, bool):
-            non_blocking = a
-        else:
+        elif not isinstance(a, bool):  # a positional bool is non_blocking: nothing to do
             raise TypeError(f"to() received an invalid combination of arguments: {a!r}")
     _check_device(device)
     if dtype is None:
