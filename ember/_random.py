@@ -1,6 +1,7 @@
-"""Random numbers: ``Generator`` (NumPy's PCG64 underneath), the seeding functions, the samplers
-(rand, randn, randint, randperm, normal, bernoulli, multinomial, poisson and the *_like forms)
-and the in-place fills installed on Tensor (uniform_, normal_, random_, bernoulli_ ...).
+"""Random numbers: the samplers (rand, randn, randint, randperm, normal, bernoulli, multinomial,
+poisson and the *_like forms).  ``Generator`` and the seeding functions live in ``_generator`` and
+the in-place fills installed on Tensor (uniform_, normal_, random_, bernoulli_ ...) in
+``_random_inplace``; both are re-exported from here.
 
 Values differ from torch's (another bit generator) but the distributions, shapes, dtypes, errors
 and reproducibility rules are torch's: ``manual_seed(s)`` makes every sampler repeat exactly.
@@ -8,222 +9,56 @@ and reproducibility rules are torch's: ``manual_seed(s)`` makes every sampler re
 
 from __future__ import annotations
 
-import contextlib
-import os
-from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
 
 from . import _dtype as D
-from ._creation import TORCH_NAMES, _out_dt, finish_out, not_implemented, size_arg
-from ._tensor import CPU, Tensor, _check_device, _new, device
-from .autograd.graph import Node
-from .ops._core import ns, record
-from .ops.inplace import check_inplace, inplace_update
+from ._creation import _out_dt, finish_out, size_arg
+from ._factory import TORCH_NAMES
+from ._generator import (  # noqa: F401  (STATE_SIZE, _from_state: re-exported)
+    _I64,
+    _NODES,
+    STATE_SIZE,
+    Generator,
+    _check_p,
+    _check_range,
+    _check_std,
+    _from_state,
+    _gen,
+    _int,
+    _int_bounds,
+    _meta,
+    _need_float,
+    _NoGrad,
+    _normal01,
+    _uniform01,
+    default_generator,
+    fork_rng,
+    get_rng_state,
+    initial_seed,
+    manual_seed,
+    seed,
+    set_rng_state,
+)
+from ._random_inplace import (  # noqa: F401  (importing installs them on Tensor; re-exported)
+    bernoulli_,
+    cauchy_,
+    exponential_,
+    geometric_,
+    log_normal_,
+    normal_,
+    random_,
+    uniform_,
+)
+from ._tensor import Tensor, _check_device
+from .ops._core import record
 
 __all__ = [
     "Generator", "default_generator", "manual_seed", "seed", "initial_seed", "get_rng_state",
     "set_rng_state", "fork_rng", "rand", "randn", "randint", "randperm", "normal", "bernoulli",
     "multinomial", "poisson", "rand_like", "randn_like", "randint_like",
 ]
-
-_DEFAULT_SEED = 67280421310721  # torch.Generator().initial_seed()
-_MAGIC = b"EMBR1"
-STATE_SIZE = len(_MAGIC) + 16 + 16 + 1 + 4 + 8  # PCG64 state, inc, has_uint32, uinteger, seed
-_I64, _F16 = np.dtype(np.int64), np.dtype(np.float16)
-_CNAMES = {"int8": "signed char", "uint8": "unsigned char", "int16": "short", "int32": "int",
-           "int64": "long int", "bool": "bool", "float16": "c10::Half", "float32": "float",
-           "float64": "double"}
-
-
-class Generator:
-    """A random number generator with torch.Generator's API, backed by NumPy's PCG64.
-
-    ``get_state()`` returns a uint8 tensor of ``STATE_SIZE`` bytes: b"EMBR1", the PCG64 state
-    and increment (16 bytes each, little endian), the cached 32-bit half (1 + 4 bytes) and the
-    initial seed (8 bytes); ``set_state`` accepts exactly that.
-    """
-
-    def __init__(self, device: Any = "cpu") -> None:
-        _check_device(device)
-        self.manual_seed(_DEFAULT_SEED)
-
-    @property
-    def device(self) -> device:
-        return CPU
-
-    def manual_seed(self, seed: Any) -> Generator:
-        """Reset the stream from ``seed`` (an int in [-2**63, 2**64)); returns self."""
-        s = int(seed)
-        if not -(2**63) <= s < 2**64:
-            raise ValueError("Overflow when unpacking long long. Hint: seeds are 64-bit ints.")
-        self._seed = s % 2**64
-        self._rng = np.random.Generator(np.random.PCG64(self._seed))
-        return self
-
-    def seed(self) -> int:
-        """Seed from the OS entropy source and return that seed."""
-        s = int.from_bytes(os.urandom(8), "little") >> 1
-        self.manual_seed(s)
-        return s
-
-    def initial_seed(self) -> int:
-        """The seed the stream was last (re)started from."""
-        return self._seed
-
-    def get_state(self) -> Tensor:
-        """The full state as a uint8 tensor (see the class docstring for the layout)."""
-        st = self._rng.bit_generator.state
-        buf = (_MAGIC + st["state"]["state"].to_bytes(16, "little")
-               + st["state"]["inc"].to_bytes(16, "little") + bytes([st["has_uint32"]])
-               + st["uinteger"].to_bytes(4, "little") + self._seed.to_bytes(8, "little"))
-        return _new(np.frombuffer(buf, np.uint8).copy(), None)
-
-    def set_state(self, new_state: Tensor) -> Generator:
-        """Restore a state returned by ``get_state``; returns self."""
-        if not isinstance(new_state, Tensor) or new_state._data.dtype != np.uint8:
-            raise TypeError(
-                "RNG state must be a torch.ByteTensor. Hint: pass what get_state() returned."
-            )
-        b = np.ascontiguousarray(new_state._data).tobytes()
-        if len(b) != STATE_SIZE or not b.startswith(_MAGIC):
-            raise RuntimeError(
-                f"Expected a CPUGeneratorImplState of size {STATE_SIZE} but found the input RNG "
-                f"state size to be {len(b)}. Hint: only states from ember's get_state() fit."
-            )
-        i = len(_MAGIC)
-        bg = np.random.PCG64()
-        bg.state = {"bit_generator": "PCG64",
-                    "state": {"state": int.from_bytes(b[i:i + 16], "little"),
-                              "inc": int.from_bytes(b[i + 16:i + 32], "little")},
-                    "has_uint32": b[i + 32], "uinteger": int.from_bytes(b[i + 33:i + 37], "little")}
-        self._rng = np.random.Generator(bg)
-        self._seed = int.from_bytes(b[i + 37:], "little")
-        return self
-
-    def clone_state(self) -> Generator:
-        """A new generator in the same state (the two streams then continue identically)."""
-        return Generator().set_state(self.get_state())
-
-    def __reduce__(self) -> tuple:
-        return (_from_state, (self.get_state()._data.tobytes(),))
-
-
-def _from_state(b: bytes) -> Generator:
-    return Generator().set_state(_new(np.frombuffer(b, np.uint8).copy(), None))
-
-
-default_generator = Generator()
-default_generator.seed()  # like torch: a fresh stream per process until manual_seed
-
-
-def manual_seed(seed: Any) -> Generator:
-    """Seed the default generator (same seed -> same numbers from every sampler)."""
-    return default_generator.manual_seed(seed)
-
-
-def seed() -> int:
-    """Seed the default generator non-deterministically; returns the seed."""
-    return default_generator.seed()
-
-
-def initial_seed() -> int:
-    """The default generator's initial seed."""
-    return default_generator.initial_seed()
-
-
-def get_rng_state() -> Tensor:
-    """The default generator's state (a uint8 tensor)."""
-    return default_generator.get_state()
-
-
-def set_rng_state(new_state: Tensor) -> None:
-    """Restore the default generator's state."""
-    default_generator.set_state(new_state)
-
-
-@contextlib.contextmanager
-def fork_rng(devices: Any = None, enabled: bool = True, _caller: str = "fork_rng",
-             _devices_kw: str = "devices", device_type: str = "cuda") -> Iterator[None]:
-    """Run a block and restore the default generator's state afterwards."""
-    if not enabled:
-        yield
-        return
-    state = default_generator.get_state()
-    try:
-        yield
-    finally:
-        default_generator.set_state(state)
-
-
-# ------------------------------------------------------------------------ sampling helpers
-def _gen(generator: Any, who: str) -> np.random.Generator:
-    if generator is None:
-        return default_generator._rng
-    if isinstance(generator, Generator):
-        return generator._rng
-    raise TypeError(
-        f"{who}(): argument 'generator' must be torch.Generator, not {type(generator).__name__}"
-    )
-
-
-def _part(npd: np.dtype) -> np.dtype:
-    return np.dtype(np.float32 if npd == np.complex64 else np.float64)
-
-
-def _uniform01(rng: np.random.Generator, shape: tuple, npd: np.dtype) -> np.ndarray:
-    """U[0, 1) in ``npd`` (complex: independent real and imaginary parts)."""
-    if npd.kind == "c":
-        p = _part(npd)
-        return (_uniform01(rng, shape, p) + 1j * _uniform01(rng, shape, p)).astype(npd)
-    if npd == _F16:  # 11 random bits: exactly representable, never rounds up to 1
-        return (rng.integers(0, 2048, shape) * 2.0**-11).astype(npd)
-    return rng.random(shape, dtype=npd)
-
-
-def _normal01(rng: np.random.Generator, shape: tuple, npd: np.dtype) -> np.ndarray:
-    """N(0, 1) in ``npd`` (complex: E|z|^2 = 1, real and imaginary parts N(0, 1/2))."""
-    if npd.kind == "c":
-        p = _part(npd)
-        z = _normal01(rng, shape, p) + 1j * _normal01(rng, shape, p)
-        return (z * np.sqrt(0.5)).astype(npd)
-    if npd == _F16:
-        return rng.standard_normal(shape, dtype=np.float32).astype(npd)
-    return rng.standard_normal(shape, dtype=npd)
-
-
-def _need_float(npd: np.dtype, kernel: str) -> None:
-    if npd.kind not in "fc":
-        raise not_implemented(kernel, npd)
-
-
-def _int(x: Any, who: str, name: str) -> int:
-    if isinstance(x, Tensor):
-        x = x.item()
-    if not isinstance(x, (int, np.integer)):
-        raise TypeError(f"{who}(): argument '{name}' must be int, not {type(x).__name__}")
-    return int(x)
-
-
-def _int_bounds(lo: int, hi: int, npd: np.dtype) -> None:
-    """torch's range checks of random_/randint for integer dtypes ([lo, hi) must fit)."""
-    if npd.kind == "f":
-        return
-    info = (0, 1) if npd.kind == "b" else (np.iinfo(npd).min, np.iinfo(npd).max)
-    name = _CNAMES[npd.name]
-    if not info[0] <= lo <= info[1]:
-        raise RuntimeError(f"from is out of bounds for {name}")
-    if not info[0] <= hi - 1 <= info[1]:
-        raise RuntimeError(f"to - 1 is out of bounds for {name}")
-
-
-def _check_range(lo: int, hi: int) -> None:
-    if lo >= hi:
-        raise RuntimeError(
-            f"random_ expects 'from' to be less than 'to', but got from={lo} >= to={hi}. "
-            "Hint: the upper bound is exclusive, so it must exceed the lower one."
-        )
 
 
 # ------------------------------------------------------------------------ samplers
@@ -301,41 +136,6 @@ def randperm(n: int, *, generator: Any = None, out: Any = None, dtype: Any = Non
     return finish_out(arr, requires_grad, out, "randperm")
 
 
-class _ZeroGrad(Node):
-    """out = a sample whose distribution depends on the inputs;  d(input) = 0 (not reparam.)."""
-
-    def backward(self, g: Any) -> tuple:
-        z = ns(g).zeros_like(g)
-        return (z,) * len(self._next)
-
-
-class _NoGrad(Node):
-    """bernoulli(input, p): torch defines no derivative; backward raises."""
-
-    _name = "NotImplemented"
-
-    def backward(self, g: Any) -> tuple:
-        raise RuntimeError("derivative for aten::bernoulli is not implemented")
-
-
-_NODES = {n: type(n, (_ZeroGrad,), {"__doc__": _ZeroGrad.__doc__}) for n in (
-    "NormalBackward0", "NormalBackward1", "NormalBackward2", "NormalBackward3",
-    "UniformBackward0", "RandomBackward0", "RandomBackward1", "RandomBackward2",
-    "BernoulliBackward0", "BernoulliBackward1", "BernoulliBackward2", "ExponentialBackward0",
-    "GeometricBackward0", "CauchyBackward0", "LogNormalBackward0", "PoissonBackward0")}
-
-
-def _meta(d: Any, shape: tuple, npd: np.dtype) -> tuple | None:
-    if d.shape == shape and d.dtype == npd:
-        return None
-    return (d.shape, d.dtype if d.dtype != npd else None)
-
-
-def _check_std(std: Any) -> None:
-    if std < 0:
-        raise RuntimeError(f"normal expects std >= 0.0, but found std {std:g}")
-
-
 def normal(mean: Any, std: Any = 1.0, size: Any = None, *, generator: Any = None,
            out: Any = None, dtype: Any = None, layout: Any = None, device: Any = None,
            requires_grad: bool = False, pin_memory: bool = False) -> Tensor:
@@ -389,14 +189,6 @@ def _broadcast_msg(a: tuple, b: tuple) -> str:
             return (f"The size of tensor a ({x}) must match the size of tensor b ({y}) at "
                     f"non-singleton dimension {max(len(a), len(b)) - i}")
     return "shapes cannot be broadcast"
-
-
-def _check_p(p: np.ndarray) -> None:
-    if not ((p >= 0) & (p <= 1)).all():
-        raise RuntimeError(
-            "Expected p_in >= 0 && p_in <= 1 to be true, but got false.  (Could this error "
-            "message be improved?  If so, please report an enhancement request to PyTorch.)"
-        )
 
 
 def bernoulli(input: Tensor, p: Any = None, *, generator: Any = None, out: Any = None) -> Tensor:
@@ -494,151 +286,6 @@ def randint_like(input: Tensor, low: Any = 0, high: Any = None, *, generator: An
                    dtype=dtype or input.dtype, device=device, requires_grad=requires_grad)
 
 
-# ------------------------------------------------------------------------ in-place fills
-def _fill(self: Tensor, name: str, arr: Any, extra: tuple = (), meta: Any = None) -> Tensor:
-    """Write the sample ``arr`` into ``self`` (shared memory kept), recording a zero-grad node."""
-    arr = np.asarray(arr).astype(self._data.dtype, copy=False)
-    return inplace_update(self, record(_NODES[name], (self,) + extra, arr, meta=meta))
-
-
-def _float_self(self: Tensor, kernel: str) -> np.dtype:
-    npd = self._data.dtype
-    _need_float(npd, kernel)
-    return npd
-
-
-def uniform_(self: Tensor, from_: float = 0.0, to: float = 1.0, *, generator: Any = None,
-             **kw: Any) -> Tensor:
-    """Fill with samples of U[from, to)."""
-    from_ = kw.pop("from", from_)
-    npd = _float_self(self, "check_uniform_bounds")
-    if npd.kind == "f":
-        hi = float(np.finfo(npd).max)
-        for n, v in (("from", from_), ("to", to)):
-            if not -hi <= v <= hi:
-                raise RuntimeError(f"{n} is out of bounds for {_CNAMES[npd.name]}")
-    if from_ > to:
-        raise RuntimeError(
-            f"uniform_ expects to return a [from, to) range, but found from={from_:g} > to={to:g}"
-        )
-    check_inplace(self)
-    u = _uniform01(_gen(generator, "uniform_"), self._data.shape, npd)
-    return _fill(self, "UniformBackward0", u * (to - from_) + from_)
-
-
-def normal_(self: Tensor, mean: float = 0.0, std: float = 1.0, *,
-            generator: Any = None) -> Tensor:
-    """Fill with samples of N(mean, std**2)."""
-    npd = _float_self(self, "normal_kernel_cpu")
-    _check_std(std)
-    check_inplace(self)
-    z = _normal01(_gen(generator, "normal_"), self._data.shape, npd)
-    return _fill(self, "NormalBackward0", z * std + mean)
-
-
-def random_(self: Tensor, *args: Any, generator: Any = None, **kw: Any) -> Tensor:
-    """Fill with integers uniform on [from, to) (default: every value the dtype holds)."""
-    args = args + tuple(kw.pop(k) for k in ("from", "to") if k in kw)
-    npd = self._data.dtype
-    if npd.kind == "c":
-        raise not_implemented("random_", npd)
-    if npd.kind == "f":
-        top = 2 ** (np.finfo(npd).nmant + 1)  # torch: [0, 2**digits], 2**24 for float32
-    else:
-        top = 1 if npd.kind == "b" else int(np.iinfo(npd).max)
-    if len(args) == 0:
-        lo, hi, node = 0, top + 1, "RandomBackward2"
-    elif len(args) == 1:
-        lo, hi, node = 0, _int(args[0], "random_", "to"), "RandomBackward1"
-    else:
-        lo = _int(args[0], "random_", "from")
-        hi = top + 1 if args[1] is None else _int(args[1], "random_", "to")
-        node = "RandomBackward0"
-    _check_range(lo, hi)
-    _int_bounds(lo, hi, npd)
-    check_inplace(self)
-    rng = _gen(generator, "random_")
-    return _fill(self, node, rng.integers(lo, hi - 1, self._data.shape, np.int64, True))
-
-
-def bernoulli_(self: Tensor, p: Any = 0.5, *, generator: Any = None) -> Tensor:
-    """Fill with 1 with probability p (a number or a tensor broadcast to self), else 0."""
-    shape = self._data.shape
-    if isinstance(p, Tensor):
-        pd = p._data
-        _need_float(pd.dtype, "bernoulli_tensor_cpu_p_")
-        try:
-            np.broadcast_to(pd, shape)
-        except ValueError:
-            raise RuntimeError(
-                f"The expanded size of the tensor ({shape[-1] if shape else 1}) must match the "
-                f"existing size ({pd.shape[-1]}) at non-singleton dimension "
-                f"{len(shape) - 1}.  Target sizes: {list(shape)}.  Tensor sizes: "
-                f"{list(pd.shape)}"
-            ) from None
-        _check_p(pd)
-        check_inplace(self)
-        u = _gen(generator, "bernoulli_").random(shape)
-        return _fill(self, "BernoulliBackward1", u < pd, (p,),
-                     meta=(None, _meta(pd, shape, self._data.dtype)))
-    if not 0 <= p <= 1:
-        raise RuntimeError(f"bernoulli_ expects p to be in [0, 1], but got p={p:g}")
-    check_inplace(self)
-    return _fill(self, "BernoulliBackward2", _gen(generator, "bernoulli_").random(shape) < p)
-
-
-def _continuous(self: Tensor, what: str, c_names: bool = False) -> None:
-    npd = self._data.dtype
-    if npd.kind != "f":
-        name = _CNAMES[npd.name] if c_names else TORCH_NAMES[npd.name]
-        raise RuntimeError(
-            f"{what} distribution is a continuous probability distribution. dtype must be a "
-            f"floating point but you specified {name}"
-        )
-
-
-def exponential_(self: Tensor, lambd: float = 1.0, *, generator: Any = None) -> Tensor:
-    """Fill with samples of Exp(lambd) (density lambd * exp(-lambd * x))."""
-    _continuous(self, "Exponential")
-    if not lambd > 0:
-        raise RuntimeError(f"exponential_ expects lambda > 0.0, but found lambda={lambd:g}")
-    check_inplace(self)
-    e = _gen(generator, "exponential_").standard_exponential(self._data.shape)
-    return _fill(self, "ExponentialBackward0", e / lambd)
-
-
-def geometric_(self: Tensor, p: float, *, generator: Any = None) -> Tensor:
-    """Fill with samples of Geometric(p) on {1, 2, ...} (trials up to the first success)."""
-    if not 0 < p < 1:
-        raise RuntimeError(f"geometric_ expects p to be in (0, 1), but got p={p:g}")
-    check_inplace(self)
-    g = _gen(generator, "geometric_").geometric(p, self._data.shape)
-    return _fill(self, "GeometricBackward0", g)
-
-
-def cauchy_(self: Tensor, median: float = 0.0, sigma: float = 1.0, *,
-            generator: Any = None) -> Tensor:
-    """Fill with samples of Cauchy(median, sigma): median + sigma * tan(pi * (U - 1/2))."""
-    _continuous(self, "Cauchy", c_names=True)
-    if not sigma > 0:
-        raise RuntimeError(f"cauchy_ expects sigma > 0.0, but found sigma={sigma:g}")
-    check_inplace(self)
-    c = _gen(generator, "cauchy_").standard_cauchy(self._data.shape)
-    return _fill(self, "CauchyBackward0", c * sigma + median)
-
-
-def log_normal_(self: Tensor, mean: float = 1.0, std: float = 2.0, *,
-                generator: Any = None) -> Tensor:
-    """Fill with exp(N(mean, std**2)) samples."""
-    npd = _float_self(self, "log_normal_cpu")
-    if not std > 0:
-        raise RuntimeError(f"log_normal_ expects std > 0.0, but found std={std:g}")
-    check_inplace(self)
-    z = _gen(generator, "log_normal_").standard_normal(self._data.shape)
-    return _fill(self, "LogNormalBackward0", np.exp(z * std + mean).astype(npd))
-
-
-for _f in (uniform_, normal_, random_, bernoulli_, exponential_, geometric_, cauchy_,
-           log_normal_, bernoulli, multinomial):
+for _f in (bernoulli, multinomial):
     setattr(Tensor, _f.__name__, _f)
 del _f

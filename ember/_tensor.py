@@ -15,7 +15,7 @@ import numpy as np
 from . import _dtype as D
 from . import _printing
 from .autograd.grad_mode import STATE
-from .autograd.graph import AccumulateGrad, _ver, accumulate_into
+from .autograd.graph import AccumulateGrad, _ver, accumulate_into, type_name
 
 _pyint, _pyfloat, _pybool = builtins.int, builtins.float, builtins.bool
 
@@ -265,9 +265,7 @@ class Tensor:
         inputs: Any = None,
     ) -> None:
         """Accumulate d(self)/d(leaf) into every leaf's ``.grad`` (chain rule, reverse mode)."""
-        from .autograd import backward
-
-        backward(self, gradient, retain_graph, create_graph, inputs=inputs)
+        _autograd().backward(self, gradient, retain_graph, create_graph, inputs=inputs)
 
     def detach(self) -> Tensor:
         """A new tensor sharing data, cut from the graph."""
@@ -464,7 +462,7 @@ class Tensor:
             if type(e[0]) is AccumulateGrad:
                 suffixes.append("requires_grad=True")
             else:
-                suffixes.append(f"grad_fn=<{e[0].name()}>")
+                suffixes.append(f"grad_fn=<{type_name(e[0])}>")
         return _printing.format_tensor(
             self._data, default_dtype=D.default_np(), suffixes=suffixes
         )
@@ -522,6 +520,12 @@ class Tensor:
                 "Hint: wrap the update in `with ember.no_grad():` (e.g. for an optimizer step), "
                 "or work on a copy: x = x.clone()."
             )
+
+
+def _autograd() -> Any:
+    import sys
+
+    return sys.modules["ember.autograd"]
 
 
 def _rebuild(arr: np.ndarray, requires_grad: bool) -> Tensor:

@@ -68,7 +68,7 @@ class Node:
         return h.metadata
 
     def __repr__(self) -> str:
-        return f"<{self.name()} object at {hex(id(self))}>"
+        return f"<{type_name(self)} object at {hex(id(self))}>"
 
     def backward(self, grad: Any) -> tuple:  # pragma: no cover - abstract
         raise NotImplementedError(f"{self.name()} has no backward rule")
@@ -89,16 +89,15 @@ class Node:
         s = self._saved
         if s is FREED:
             raise RuntimeError(_freed_msg())
-        arrays = type(g) in _ARRAY_TYPES
-        out = []
-        for t, v in zip(s, self._vers, strict=True):
-            if v is False:  # a plain value (scalar, shape...), not a Tensor
-                out.append(t)
-                continue
-            if _ver(t) != v:
-                raise RuntimeError(_version_msg(t, v, None))
-            out.append(t._data if arrays else t)
-        return out
+        vers = self._vers
+        for t, v in zip(s, vers, strict=False):
+            if v is not False:  # False marks a plain value (scalar, shape...), not a Tensor
+                vc = t._vc
+                if (0 if vc is None else vc[0]) != v:
+                    raise RuntimeError(_version_msg(t, v, None))
+        if type(g) in _ARRAY_TYPES:
+            return [t if v is False else t._data for t, v in zip(s, vers, strict=False)]
+        return s
 
     def _result(self, g: Any) -> Any:
         """The saved output, as an array or as a Tensor whose grad_fn is this node."""
@@ -263,6 +262,11 @@ def type_desc(data: Any) -> str:
     a = np.asarray(data)
     dims = ", ".join(str(s) for s in a.shape)
     return f"[ember.{_LEGACY.get(str(a.dtype), 'Tensor')} [{dims}]]"
+
+
+def type_name(node: Node) -> str:
+    """The node's type name as torch prints it (``CopySlices`` for ``torch::autograd::...``)."""
+    return node.name().rpartition("::")[2]
 
 
 def short_name(node: Node) -> str:

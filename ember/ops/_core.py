@@ -64,6 +64,10 @@ def register(*method_names: str, namespace: bool = True) -> Callable:
     return deco
 
 
+# shared version tuples for the common case: saved tensors never modified in place (version 0)
+_ZERO1, _ZERO2, _ZERO_F = (0,), (0, 0), (0, False)
+
+
 def needs(node: Node, i: int) -> bool:
     """Whether input ``i`` of ``node`` needs a gradient (skip work for the others)."""
     return node._next[i][0] is not None
@@ -86,7 +90,7 @@ def unary(cls: type, a: Tensor, out: Any, save_input: bool = False, save_out: bo
     n._next = (e,)
     if save_input:
         n._saved = (a,)
-        n._vers = (_ver(a),)
+        n._vers = _ZERO1 if a._vc is None else (_ver(a),)
     if attrs:
         n.__dict__.update(attrs)
     t = _new(out, (n, 0))
@@ -112,7 +116,10 @@ def binary(cls: type, a: Tensor, b: Any, out: Any, save: int = 0, save_out: bool
     if save:
         if save == 1:
             n._saved = (a, b)
-            n._vers = (_ver(a), _ver(b) if bt else False)
+            if bt:
+                n._vers = _ZERO2 if (a._vc is None and b._vc is None) else (_ver(a), _ver(b))
+            else:
+                n._vers = _ZERO_F if a._vc is None else (_ver(a), False)
         elif save == 2:
             n._saved = (a,)
             n._vers = (_ver(a),)

@@ -33,6 +33,10 @@ class AddBackward0(Node):
 @register("add", "__add__", "__radd__")
 def add(input: Tensor, other: Any, *, alpha: Any = 1, out: Any = None) -> Tensor:
     """input + alpha * other (broadcasting; python scalars on either side)."""
+    if out is None and alpha == 1 and type(input) is Tensor and type(other) is Tensor:
+        a, b = input._data, other._data
+        if a.dtype is b.dtype and a.shape == b.shape:  # the common case, without promotion
+            return binary(AddBackward0, input, other, a + b)
     input, other = _swap(input, other)
     a, b = binary_args(input, other)
     if alpha != 1:
@@ -110,6 +114,10 @@ class MulBackward0(Node):
 @register("mul", "multiply", "__mul__", "__rmul__")
 def mul(input: Tensor, other: Any, *, out: Any = None) -> Tensor:
     """input * other (broadcasting)."""
+    if out is None and type(input) is Tensor and type(other) is Tensor:
+        a, b = input._data, other._data
+        if a.dtype is b.dtype and a.shape == b.shape:  # the common case, without promotion
+            return binary(MulBackward0, input, other, a * b, save=1)
     input, other = _swap(input, other)
     a, b = binary_args(input, other)
     r = a * b

@@ -66,6 +66,12 @@ for _n, _d in (("float", D.float32), ("double", D.float64), ("half", D.float16),
     _caster(_n, _d)
 
 
+@register()
+def cast(input: Tensor, dtype: np.dtype) -> Tensor:
+    """``input`` converted to a NumPy dtype (differentiable; the engine's cast in create_graph)."""
+    return _convert(input, np.dtype(dtype))
+
+
 @register("type_as")
 def type_as(self: Tensor, other: Tensor) -> Tensor:
     """Convert to ``other``'s dtype."""

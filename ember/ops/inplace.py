@@ -91,15 +91,17 @@ def _write(self: Tensor, rd: Any) -> None:
 def _snapshot_saved(node: Node, self: Tensor, old_edge: Any) -> None:
     """The new node saved ``self`` itself: keep a copy of the value it had before the write."""
     saved = node._saved
-    if not any(s is self for s in saved):
+    if not saved or saved[0] is not self:  # only the input slot (x.mul_(x) still errs, as torch)
         return
     snap = _new(np.array(self._data, copy=True), old_edge)
-    node._saved = tuple(snap if s is self else s for s in saved)
-    node._vers = tuple(None if s is self else v for s, v in zip(saved, node._vers, strict=True))
+    node._saved = (snap,) + tuple(saved[1:])
+    node._vers = (0,) + tuple(node._vers[1:])
 
 
 class CopySlices(Node):
     """base' = base with base[view] replaced by src;  dbase = g outside the view, dsrc = g[view]."""
+
+    _name = "torch::autograd::CopySlices"
 
     def backward(self, g: Any) -> tuple:
         view = self.view_fn
@@ -119,14 +121,14 @@ class ZeroBackward0(Node):
         return (g * 0,)
 
 
-class FillBackward0(Node):
+class FillBackward2(Node):
     """out = value (a number);  da = 0."""
 
     def backward(self, g: Any) -> tuple:
         return (g * 0,)
 
 
-class FillBackward1(Node):
+class FillBackward3(Node):
     """out = value (a 0-d tensor);  da = 0, dvalue = sum(g)."""
 
     def backward(self, g: Any) -> tuple:
@@ -152,14 +154,16 @@ def fill_(self: Tensor, value: Any) -> Tensor:
                 f"{value._data.ndim} dimensions."
             )
         out = np.full_like(self._data, value._data)
-        r = record(FillBackward1, (self, value), out)
+        r = record(FillBackward3, (self, value), out)
     else:
-        r = record(FillBackward0, (self,), np.full_like(self._data, value))
+        r = record(FillBackward2, (self,), np.full_like(self._data, value))
     return inplace_update(self, r)
 
 
 class CopyBackwards(Node):
     """self' = src (broadcast);  dself = 0, dsrc = g summed to src's shape and dtype."""
+
+    _name = "torch::autograd::CopyBackwards"
 
     def backward(self, g: Any) -> tuple:
         return g * 0, g
@@ -266,12 +270,41 @@ _INPLACE = {
 }
 
 
+def _make_fast(fn: Any, ufunc: Any, name: str) -> Any:
+    """``x op= y`` for float tensors under no_grad (optimizer steps): one ufunc with ``out=``."""
+    slow = _make_inplace(fn, name)
+
+    def method(self: Tensor, other: Any, **kwargs: Any) -> Tensor:
+        if not STATE.enabled and not kwargs:
+            d = self._data
+            if type(d) is np.ndarray and d.dtype.kind == "f":
+                o = other._data if isinstance(other, Tensor) else other
+                if isinstance(o, (float, int, np.ndarray, np.generic)) and not isinstance(o, bool):
+                    try:
+                        ufunc(d, o, out=d)
+                    except (ValueError, TypeError):  # shape/dtype problems: the general path
+                        pass  # raises torch's error
+                    else:
+                        self._bump()
+                        return self
+        return slow(self, other, **kwargs)
+
+    method.__name__ = name
+    method.__doc__ = slow.__doc__
+    return method
+
+
+_FAST = {"add": np.add, "sub": np.subtract, "mul": np.multiply, "div": np.true_divide}
+
+
 def install() -> None:
     """Install every in-place method whose out-of-place op exists (called by ember/__init__)."""
     for meth, fname in _INPLACE.items():
         fn = getattr(Tensor, fname, None)
         if fn is not None and not isinstance(fn, property):
-            setattr(Tensor, meth, _make_inplace(fn, meth))
+            uf = _FAST.get(fname)
+            make = _make_inplace(fn, meth) if uf is None else _make_fast(fn, uf, meth)
+            setattr(Tensor, meth, make)
 
 
 _ = (binary, D)

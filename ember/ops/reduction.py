@@ -1,32 +1,42 @@
-"""Reductions and scans: sum, mean, prod, max/min, var/std, norms, logsumexp, softmax, cumsum ...
+"""Reductions: sum, mean, prod, max/min, amax/amin, argmax/argmin, aminmax, median, all/any ...
 
-Dims follow torch: an int, a tuple/list (``()``/``[]`` = all), or None; negative dims wrap.
-Backward rules restore the reduced dims of ``g`` (``_restore``) and broadcast with ``xp.expand``.
-Masks (argmax positions, ties, zeros) are NumPy constants computed from the saved data; ``_c``
-turns them into Tensors when the rule runs on Tensors (``create_graph=True``).
+var/std/norms/logsumexp/softmax live in stats.py and cumsum/cumprod in scan.py; they are
+re-exported here (``__all__`` below).  Dims and the shared helpers: see _reduce_util.py.
 """
 
 from __future__ import annotations
 
-import sys
-import types
-import warnings
-from collections import namedtuple
 from typing import Any
 
 import numpy as np
 
 from .. import _dtype as D
-from ._core import STATE, Node, Tensor, new, ns, record, register, unary, wrap_dim
+from ._core import STATE, Node, Tensor, new, ns, register, unary, wrap_dim
+from ._reduce_util import (
+    _ARR,
+    _I64,
+    _LEGACY,
+    _axes,
+    _c,
+    _dims_alias,
+    _empty_check,
+    _kshape,
+    _np_dtype,
+    _raw,
+    _restore,
+    _two,
+    _wrap,
+    return_type,
+    return_types,
+)
+from .scan import cumprod, cumsum
+from .stats import log_softmax, logsumexp, norm, softmax, std, std_mean, var, var_mean, vector_norm
 
 __all__ = ["sum", "nansum", "mean", "nanmean", "prod", "max", "min", "amax", "amin", "argmax",
            "argmin", "aminmax", "var", "std", "var_mean", "std_mean", "logsumexp", "norm",
            "vector_norm", "cumsum", "cumprod", "all", "any", "count_nonzero", "median",
            "softmax", "log_softmax", "return_types"]
 
-_ARR = (np.ndarray, np.generic)
-_I64 = np.dtype(np.int64)
-_INF = float("inf")
 _reduce = np.add.reduce
 
 
@@ -38,123 +48,10 @@ class _AllDims:
 
 
 _ALL = _AllDims()
-_LEGACY = {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
-           "bool": "Bool"}
-
-# ---------------------------------------------------------------------------- return types
-return_types = types.ModuleType("ember.return_types", "Named tuples returned by ops (torch's).")
-sys.modules["ember.return_types"] = return_types
-
-
-def return_type(name: str, fields: tuple) -> type:
-    """The named-tuple class ``ember.return_types.<name>`` (created once, printed like torch)."""
-    cls = getattr(return_types, name, None)
-    if cls is None:
-        base = namedtuple(name, fields)  # noqa: PYI024
-
-        def __repr__(self: Any) -> str:  # noqa: N807
-            body = ",\n".join(f"{f}={v!r}" for f, v in zip(fields, self, strict=True))
-            return f"ember.return_types.{name}(\n{body})"
-
-        cls = type(name, (base,), {"__slots__": (), "__repr__": __repr__,
-                                   "__module__": "ember.return_types"})
-        setattr(return_types, name, cls)
-    return cls
-
-
 _MAX = return_type("max", ("values", "indices"))
 _MIN = return_type("min", ("values", "indices"))
 _MEDIAN = return_type("median", ("values", "indices"))
 _AMINMAX = return_type("aminmax", ("min", "max"))
-
-
-# ---------------------------------------------------------------------------- helpers
-def _axes(dim: Any, ndim: int) -> tuple | None:
-    """Normalised reduction axes (None = all); torch's errors for bad or repeated dims."""
-    if dim is None:
-        return None
-    if isinstance(dim, int):
-        if -ndim <= dim < ndim:
-            return (dim + ndim if dim < 0 else dim,)
-        wrap_dim(dim, ndim)  # raises when out of range
-        return ()
-    dims = tuple(dim)
-    if not dims:
-        return None
-    out: list = []
-    for x in dims:
-        w = wrap_dim(x, ndim)
-        if w in out:
-            raise RuntimeError(f"dim {w} appears multiple times in the list of dims")
-        out.append(w)
-    return tuple(out) if ndim else ()
-
-
-def _kshape(shape: tuple, axes: tuple | None, keepdim: bool) -> tuple | None:
-    """Shape of ``g`` with the reduced dims put back as 1 (None when ``g`` already broadcasts)."""
-    if keepdim or axes is None or not shape:
-        return None
-    s = list(shape)
-    for a in axes:
-        s[a] = 1
-    return tuple(s)
-
-
-def _restore(xp: Any, g: Any, kshape: tuple | None) -> Any:
-    return g if kshape is None else xp.reshape(g, kshape)
-
-
-def _c(g: Any, a: Any) -> Any:
-    """A NumPy constant in the mode of ``g`` (an array, or a Tensor without grad)."""
-    return a if type(g) in _ARR else new(np.asarray(a), None)
-
-
-def _raw(v: Any) -> Any:
-    return v._data if isinstance(v, Tensor) else v
-
-
-def _dims_alias(dim: Any, keepdim: Any, axis: Any, keepdims: Any) -> tuple:
-    """torch's numpy-style aliases ``axis=`` / ``keepdims=``."""
-    return (axis if dim is None else dim), bool(keepdim or keepdims)
-
-
-def _np_dtype(dtype: Any, d: Any) -> Any:
-    """Accumulation dtype: ``dtype=`` if given; integers and bools sum in int64 (torch)."""
-    if dtype is not None:
-        return D.to_np(dtype)
-    return _I64 if d.dtype.kind in "biu" else None
-
-
-def _wrap(cls: type, input: Tensor, r: Any, src: Any, **attrs: Any) -> Tensor:
-    """``unary`` that, for ``dtype=`` reductions, casts the gradient back to the input dtype."""
-    if src.dtype != r.dtype and input._edge is not None and STATE.enabled:
-        if r.dtype.kind not in "fc":
-            raise RuntimeError(
-                f"Autograd not support dtype: {_LEGACY[str(r.dtype)]}. Hint: reduce in a float "
-                "dtype, or call .detach() first."
-            )
-        attrs["_meta"] = ((src.shape, src.dtype),)
-    return unary(cls, input, r, **attrs)
-
-
-def _two(cls: type, input: Tensor, o0: Any, o1: Any, save_out: bool = False,
-         **attrs: Any) -> tuple:
-    """Two differentiable outputs of one node (var_mean, aminmax ...)."""
-    t0 = record(cls, (input,), o0, saved=(input,), save_out=save_out, **attrs)
-    e = t0._edge
-    if e is None:
-        return t0, new(o1, None)
-    e[0]._nout = 2
-    return t0, new(o1, (e[0], 1))
-
-
-def _float_only(input: Tensor, what: str) -> None:
-    if input._data.dtype.kind not in "fc":
-        raise RuntimeError(
-            f"{what}: Expected a floating point or complex tensor as input. Got "
-            f"{_LEGACY.get(str(input._data.dtype), input._data.dtype)}. Hint: convert it first, "
-            "e.g. x.float()."
-        )
 
 
 # ---------------------------------------------------------------------------- sum / mean
@@ -350,19 +247,6 @@ def prod(input: Tensor, dim: int | None = None, keepdim: bool = False, *, dtype:
 
 
 # ---------------------------------------------------------------------------- max / min
-def _empty_check(d: Any, name: str, axes: tuple | None) -> None:
-    if d.size:
-        return
-    if axes is None:
-        raise RuntimeError(
-            f"{name}(): Expected reduction dim to be specified for input.numel() == 0. Specify "
-            "the reduction dim with the 'dim' argument."
-        )
-    for a in axes:
-        if d.shape[a] == 0:
-            raise IndexError(f"{name}(): Expected reduction dim {a} to have non-zero size.")
-
-
 def _spread(d: Any, r: Any, axes: tuple | None, nan: bool = False) -> Any:
     """Weights sharing a gradient evenly among the elements equal to the result (ties).
 
@@ -612,375 +496,6 @@ def median(input: Tensor, dim: int | None = None, keepdim: bool = False, *, axis
     return _select(MedianBackward1, _MEDIAN, input, idx, w, keepdim)
 
 
-# ---------------------------------------------------------------------------- var / std
-def _var_args(name: str, input: Tensor, dim: Any, unbiased: Any, keepdim: Any, correction: Any,
-              axis: Any, keepdims: Any) -> tuple:
-    if isinstance(dim, bool):
-        dim, unbiased = None, dim
-    dim, keepdim = _dims_alias(dim, keepdim, axis, keepdims)
-    d = input._data
-    if d.dtype.kind not in "fc":
-        raise RuntimeError(
-            "std and var only support floating point and complex dtypes. Hint: convert with "
-            "x.float()."
-        )
-    if correction is None:
-        correction = 0 if unbiased is False else 1
-    axes = _axes(dim, d.ndim)
-    n = d.size if axes is None else int(np.prod([d.shape[i] for i in axes]))
-    dev = d - d.mean(axis=axes, keepdims=True) if d.size else d
-    dof = n - correction
-    if dof <= 0:
-        warnings.warn(f"{name}(): degrees of freedom is <= 0. Correction should be strictly less "
-                      "than the reduction factor (input numel divided by output numel).",
-                      UserWarning, stacklevel=3)
-    v = (dev * dev).sum(axis=axes, keepdims=keepdim) / np.array(dof if dof > 0 else 0, d.dtype)
-    return d, axes, keepdim, n, dof, np.asarray(v, d.dtype)[()] if np.ndim(v) == 0 else v
-
-
-def _var_grad(xp: Any, g: Any, a: Any, node: Any) -> Any:
-    """d var / da = 2 (a - mean(a)) / dof, times g with the reduced dims restored."""
-    mu = xp.sum(a, node.axes, True) / node.n
-    if node.dof <= 0 and (node.axes is None or a.ndim == 0):  # torch: nan where a == mean
-        ad = _raw(a)
-        return g * _c(g, np.where(ad == ad.mean(), np.nan, _INF).astype(ad.dtype))
-    scale = 2.0 / node.dof if node.dof else _INF
-    return (_restore(xp, g, node.kshape) * scale) * (a - mu)
-
-
-class VarBackward0(Node):
-    """out = sum((a - mean)^2) / (n - correction);  da = g * 2 (a - mean) / (n - correction)."""
-
-    kshape = None
-
-    def backward(self, g: Any) -> tuple:
-        (a,) = self._unpack(g)
-        return (_var_grad(ns(g), g, a, self),)
-
-
-def _std_g(xp: Any, g: Any, out: Any) -> Any:
-    """g / (2 std), 0 where std is 0."""
-    return xp.where(_c(g, _raw(out) == 0), 0.0, g / (out * 2))
-
-
-class StdBackward0(Node):
-    """out = sqrt(var(a));  da = var's rule applied to g / (2 out)."""
-
-    kshape = None
-
-    def backward(self, g: Any) -> tuple:
-        (a,) = self._unpack(g)
-        xp = ns(g)
-        return (_var_grad(xp, _std_g(xp, g, self._result(g)), a, self),)
-
-
-@register("var")
-def var(input: Tensor, dim: Any = None, unbiased: Any = None, keepdim: bool = False, *,
-        correction: Any = None, axis: Any = None, keepdims: Any = None) -> Tensor:
-    """sum((input - mean)^2) / (n - correction) over ``dim`` (correction=1 by default)."""
-    d, axes, keepdim, n, dof, v = _var_args("var", input, dim, unbiased, keepdim, correction,
-                                            axis, keepdims)
-    return unary(VarBackward0, input, v, save_input=True, axes=axes, n=n, dof=dof,
-                 kshape=_kshape(d.shape, axes, keepdim))
-
-
-@register("std")
-def std(input: Tensor, dim: Any = None, unbiased: Any = None, keepdim: bool = False, *,
-        correction: Any = None, axis: Any = None, keepdims: Any = None) -> Tensor:
-    """sqrt(var(input, dim, correction))."""
-    d, axes, keepdim, n, dof, v = _var_args("std", input, dim, unbiased, keepdim, correction,
-                                            axis, keepdims)
-    return unary(StdBackward0, input, np.sqrt(v), save_input=True, save_out=True, axes=axes,
-                 n=n, dof=dof, kshape=_kshape(d.shape, axes, keepdim))
-
-
-class VarMeanBackward0(Node):
-    """(var, mean) of a;  da = var's rule on g_var + g_mean / n broadcast."""
-
-    kshape = None
-    _std = False
-
-    def backward(self, gs: Any) -> tuple:
-        gv, gm = gs
-        g = gv if gv is not None else gm
-        xp = ns(g)
-        (a,) = self._unpack(g)
-        out = None
-        if gv is not None:
-            if self._std:
-                gv = _std_g(xp, gv, self._result(gv))
-            out = _var_grad(xp, gv, a, self)
-        if gm is not None:
-            t = xp.expand(_restore(xp, gm / self.n, self.kshape), self.shape)
-            out = t if out is None else out + t
-        return (out,)
-
-
-class StdMeanBackward0(VarMeanBackward0):
-    _std = True
-
-
-def _var_mean(cls: type, input: Tensor, dim: Any, unbiased: Any, keepdim: bool, correction: Any,
-              axis: Any, keepdims: Any) -> tuple:
-    name = "std_mean" if cls is StdMeanBackward0 else "var_mean"
-    d, axes, keepdim, n, dof, v = _var_args(name, input, dim, unbiased, keepdim, correction,
-                                            axis, keepdims)
-    if cls is StdMeanBackward0:
-        v = np.sqrt(v)
-    m = d.mean(axis=axes, keepdims=keepdim) if d.size else d.sum(axes, keepdims=keepdim) * np.nan
-    m = np.asarray(m, d.dtype)[()] if np.ndim(m) == 0 else m
-    return _two(cls, input, v, m, save_out=cls is StdMeanBackward0, axes=axes, n=n, dof=dof,
-                shape=d.shape,
-                kshape=_kshape(d.shape, axes, keepdim))
-
-
-def var_mean(input: Tensor, dim: Any = None, unbiased: Any = None, keepdim: bool = False, *,
-             correction: Any = None, axis: Any = None, keepdims: Any = None) -> tuple:
-    """(var(input, dim), mean(input, dim))."""
-    return _var_mean(VarMeanBackward0, input, dim, unbiased, keepdim, correction, axis, keepdims)
-
-
-def std_mean(input: Tensor, dim: Any = None, unbiased: Any = None, keepdim: bool = False, *,
-             correction: Any = None, axis: Any = None, keepdims: Any = None) -> tuple:
-    """(std(input, dim), mean(input, dim))."""
-    return _var_mean(StdMeanBackward0, input, dim, unbiased, keepdim, correction, axis, keepdims)
-
-
-# ---------------------------------------------------------------------------- norms
-class LinalgVectorNormBackward0(Node):
-    """out = (sum |a|^p)^(1/p);  da = g * sign(a) |a|^(p-1) / out^(p-1) (torch's special cases)."""
-
-    kshape = None
-
-    def backward(self, g: Any) -> tuple:
-        p = self.p
-        if p == 0:
-            return (None,)
-        xp = ns(g)
-        (a,) = self._unpack(g)
-        g = _restore(xp, g, self.kshape)
-        if p == 1:
-            return (xp.sign(a) * g,)
-        out = _restore(xp, self._result(g), self.kshape)
-        zero = _c(g, _raw(out) == 0)
-        if p == 2:
-            return (g * xp.where(zero, 0.0, a / out),)
-        if p in (_INF, -_INF):
-            ad = np.abs(_raw(a))
-            m = (ad == _raw(out)) | np.isnan(ad)
-            w = (m / m.sum(axis=self.axes, keepdims=True)).astype(ad.dtype)
-            return (xp.sign(a) * (g * _c(g, w)),)
-        if p < 1:
-            scaled = xp.sign(a) * xp.where(_c(g, _raw(a) == 0), 0.0, xp.pow(xp.abs(a), p - 1))
-            return (scaled * g * xp.pow(out, 1 - p),)
-        scaled = xp.sign(a) * xp.pow(xp.abs(a), p - 1) if p < 2 else a * xp.pow(xp.abs(a), p - 2)
-        return (scaled * xp.where(zero, 0.0, g / xp.pow(out, p - 1)),)
-
-
-def vector_norm(x: Tensor, ord: Any = 2, dim: Any = None, keepdim: bool = False, *,  # noqa: A002
-                dtype: Any = None, axis: Any = None, keepdims: Any = None) -> Tensor:
-    """(sum_i |x_i|^ord)^(1/ord) over ``dim``; ord inf/-inf: max/min |x|, ord 0: count of x != 0."""
-    _float_only(x, "linalg.vector_norm")
-    dim, keepdim = _dims_alias(dim, keepdim, axis, keepdims)
-    src = d = x._data
-    if dtype is not None:
-        d = d.astype(D.to_np(dtype))
-    axes = _axes(dim, d.ndim)
-    p = float(ord)
-    a = np.abs(d)
-    if p == _INF or p == -_INF:
-        if a.size == 0:
-            _empty_check(a, "linalg.vector_norm", axes)
-        r = (np.amax if p > 0 else np.amin)(a, axis=axes, keepdims=keepdim)
-    elif p == 0:
-        r = (d != 0).sum(axis=axes, keepdims=keepdim).astype(a.dtype)
-    elif p == 1:
-        r = a.sum(axis=axes, keepdims=keepdim)
-    elif p == 2:
-        r = np.sqrt((a * a).sum(axis=axes, keepdims=keepdim))
-    else:
-        r = (a**p).sum(axis=axes, keepdims=keepdim) ** (1 / p)
-    r = np.asarray(r, a.dtype)[()] if np.ndim(r) == 0 else r.astype(a.dtype, copy=False)
-    return _wrap(LinalgVectorNormBackward0, x, r, src, save_input=True, save_out=True, p=p,
-                 axes=axes, kshape=_kshape(d.shape, axes, keepdim))
-
-
-@register("norm")
-def norm(input: Tensor, p: Any = "fro", dim: Any = None, keepdim: bool = False,
-         dtype: Any = None) -> Tensor:
-    """Vector p-norm over ``dim`` (``'fro'``/None = 2); see vector_norm."""
-    if p == "nuc":
-        raise NotImplementedError("norm(p='nuc') is not supported by ember. Hint: use "
-                                  "ember.linalg.svdvals(x).sum().")
-    return vector_norm(input, 2 if p is None or p == "fro" else p, dim, keepdim, dtype=dtype)
-
-
-# ---------------------------------------------------------------------------- logsumexp
-class LogsumexpBackward0(Node):
-    """out = log(sum(exp(a)));  da = g * exp(a - out)."""
-
-    kshape = None
-
-    def backward(self, g: Any) -> tuple:
-        xp = ns(g)
-        (a,) = self._unpack(g)
-        out = _restore(xp, self._result(g), self.kshape)
-        return (_restore(xp, g, self.kshape) * xp.exp(a - out),)
-
-
-@register("logsumexp")
-def logsumexp(input: Tensor, dim: Any = None, keepdim: bool = False, *, axis: Any = None,
-              keepdims: Any = None) -> Tensor:
-    """log(sum(exp(input))) over ``dim``, computed stably (shifted by the finite max)."""
-    if dim is None and axis is None:
-        raise TypeError('logsumexp() missing 1 required positional arguments: "dim"')
-    dim, keepdim = _dims_alias(dim, keepdim, axis, keepdims)
-    d = input._data
-    if d.dtype.kind in "biu":
-        d = d.astype(D.default_np())
-    axes = _axes(dim, d.ndim)
-    if d.size:
-        m = np.amax(d, axis=axes, keepdims=True)
-        m = np.where(np.isinf(m), 0, m).astype(d.dtype)
-        r = np.log(np.exp(d - m).sum(axis=axes, keepdims=keepdim))
-        r = r + (m if keepdim else m.reshape(np.shape(r)))
-    else:
-        r = np.log(np.exp(d).sum(axis=axes, keepdims=keepdim))
-    r = np.asarray(r, d.dtype)[()] if np.ndim(r) == 0 else r
-    return unary(LogsumexpBackward0, input, r, save_input=True, save_out=True,
-                 kshape=_kshape(d.shape, axes, keepdim))
-
-
-# ---------------------------------------------------------------------------- softmax
-class SoftmaxBackward0(Node):
-    """out = exp(a) / sum(exp(a));  da = out * (g - sum(g * out))."""
-
-    def backward(self, g: Any) -> tuple:
-        out = self._result(g)
-        return (out * (g - ns(g).sum(g * out, self.dim, True)),)
-
-
-class LogSoftmaxBackward0(Node):
-    """out = a - logsumexp(a);  da = g - exp(out) * sum(g)."""
-
-    def backward(self, g: Any) -> tuple:
-        xp = ns(g)
-        return (g - xp.exp(self._result(g)) * xp.sum(g, self.dim, True),)
-
-
-def _softmax_in(input: Tensor, dim: Any, dtype: Any, kernel: str) -> tuple:
-    if dim is None:
-        raise TypeError(f'{kernel}() missing 1 required positional arguments: "dim"')
-    if dtype is not None:
-        input = input.to(dtype)  # type: ignore[attr-defined]
-    d = input._data
-    w = wrap_dim(dim, d.ndim)
-    if d.dtype.kind not in "fc":
-        kind = "_lastdim" if w >= d.ndim - 1 else ""
-        raise NotImplementedError(
-            f'"{kernel}{kind}_kernel_impl" not implemented for \'{_LEGACY[str(d.dtype)]}\'. Hint: '
-            "convert the input with x.float() or pass dtype=ember.float32."
-        )
-    return input, (d if d.ndim else np.reshape(d, (1,))), w
-
-
-@register("softmax")
-def softmax(input: Tensor, dim: Any = None, dtype: Any = None, *, axis: Any = None) -> Tensor:
-    """exp(input) / sum(exp(input)) along ``dim`` (shifted by the max: stable)."""
-    input, d, w = _softmax_in(input, axis if dim is None else dim, dtype, "softmax")
-    e = np.exp(d - d.max(axis=w, keepdims=True)) if d.size else d.copy()
-    r = e / e.sum(axis=w, keepdims=True)
-    if input._data.ndim:
-        return unary(SoftmaxBackward0, input, r, save_out=True, dim=w)
-    return unary(SoftmaxBackward0, input, r[0], save_out=True, dim=None)
-
-
-@register("log_softmax")
-def log_softmax(input: Tensor, dim: Any = None, dtype: Any = None, *, axis: Any = None) -> Tensor:
-    """input - log(sum(exp(input))) along ``dim`` (shifted by the max: stable)."""
-    input, d, w = _softmax_in(input, axis if dim is None else dim, dtype, "log_softmax")
-    s = d - d.max(axis=w, keepdims=True) if d.size else d.copy()
-    r = s - np.log(np.exp(s).sum(axis=w, keepdims=True))
-    if input._data.ndim:
-        return unary(LogSoftmaxBackward0, input, r, save_out=True, dim=w)
-    return unary(LogSoftmaxBackward0, input, r[0], save_out=True, dim=None)
-
-
-# ---------------------------------------------------------------------------- scans
-def _scan_in(input: Tensor, dim: Any, dtype: Any, name: str) -> tuple:
-    if dim is None:
-        raise TypeError(f'{name}() missing 1 required positional arguments: "dim"')
-    d = input._data
-    w = wrap_dim(dim, d.ndim)
-    dt = _np_dtype(dtype, d)
-    return d, w, (np.asarray(d) if d.ndim else np.asarray(d).reshape(1)), dt
-
-
-class CumsumBackward0(Node):
-    """out_k = sum_{i<=k} a_i;  da_k = sum_{j>=k} g_j (reversed cumsum)."""
-
-    def backward(self, g: Any) -> tuple:
-        xp = ns(g)
-        if g.ndim == 0:
-            return (g,)
-        d = (self.dim,)
-        return (xp.flip(xp.cumsum(xp.flip(g, d), self.dim), d),)
-
-
-@register("cumsum")
-def cumsum(input: Tensor, dim: Any = None, *, dtype: Any = None, axis: Any = None) -> Tensor:
-    """out_k = sum_{i<=k} input_i along ``dim``; ints and bools give int64."""
-    d, w, a, dt = _scan_in(input, axis if dim is None else dim, dtype, "cumsum")
-    r = np.cumsum(a, axis=w, dtype=dt).reshape(d.shape)
-    return _wrap(CumsumBackward0, input, r, d, dim=w)
-
-
-def _cumprod_grad(a: Any, out: Any, g: Any, dim: int) -> Any:
-    """First-order cumprod gradient on arrays, O(n), exact with zeros."""
-    if not (a == 0).any():
-        w = out * g
-        return np.flip(np.cumsum(np.flip(w, dim), dim), dim) / a
-    a, g = np.moveaxis(a, dim, -1), np.moveaxis(g, dim, -1)
-    ones = np.ones(a.shape[:-1] + (1,), a.dtype)
-    left = np.cumprod(np.concatenate([ones, a[..., :-1]], -1), -1)  # prod_{i<k} a_i
-    right = np.empty_like(g)  # R_k = g_k + a_{k+1} R_{k+1}
-    right[..., -1] = g[..., -1]
-    for k in range(a.shape[-1] - 2, -1, -1):
-        right[..., k] = g[..., k] + a[..., k + 1] * right[..., k + 1]
-    return np.moveaxis(left * right, -1, dim)
-
-
-class CumprodBackward0(Node):
-    """out_k = prod_{i<=k} a_i;  da_k = sum_{j>=k} g_j prod_{i<=j, i!=k} a_i."""
-
-    def backward(self, g: Any) -> tuple:
-        (a,) = self._unpack(g)
-        ad = _raw(a)
-        dim = self.dim
-        if ad.ndim == 0 or ad.shape[dim] <= 1:
-            return (g,)
-        if type(g) in _ARR:
-            return (_cumprod_grad(ad, self._out, g, dim),)
-        xp = ns(g)
-        if not (ad == 0).any():
-            w = self._result(g) * g
-            return (xp.flip(xp.cumsum(xp.flip(w, (dim,)), dim), (dim,)) / a,)
-        n = ad.shape[dim]  # O(n^2) but differentiable: P[k, j] = prod_{i<=j, i!=k} a_i
-        tail = (1,) * (ad.ndim - dim - 1)
-        eye = np.eye(n, dtype=ad.dtype).reshape((n, n) + tail)
-        p = xp.cumprod(xp.unsqueeze(a, dim) * _c(g, 1 - eye) + _c(g, eye), dim + 1)
-        tri = np.triu(np.ones((n, n), ad.dtype)).reshape((n, n) + tail)
-        return (xp.sum(p * (xp.unsqueeze(g, dim) * _c(g, tri)), dim + 1),)
-
-
-@register("cumprod")
-def cumprod(input: Tensor, dim: Any = None, *, dtype: Any = None, axis: Any = None) -> Tensor:
-    """out_k = prod_{i<=k} input_i along ``dim``; ints and bools give int64."""
-    d, w, a, dt = _scan_in(input, axis if dim is None else dim, dtype, "cumprod")
-    r = np.cumprod(a, axis=w, dtype=dt).reshape(d.shape)
-    return _wrap(CumprodBackward0, input, r, d, save_input=True, save_out=True, dim=w)
-
-
 # ---------------------------------------------------------------------------- logical
 def _logical(f: Any, input: Tensor, dim: Any, keepdim: bool, axis: Any, keepdims: Any) -> Tensor:
     dim, keepdim = _dims_alias(dim, keepdim, axis, keepdims)
@@ -1042,4 +557,3 @@ def sum_to_size(self: Tensor, *size: Any) -> Tensor:
     if len(size) == 1 and not isinstance(size[0], int):
         size = tuple(size[0])
     return sum_to(self, size)
-
