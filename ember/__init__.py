@@ -81,7 +81,17 @@ from .ops.inplace import *  # noqa: F401,F403
 _inplace.install()
 
 from . import _random as random  # noqa: E402
-from . import nn, optim  # noqa: E402
+_LAZY = ("nn", "optim", "utils")  # submodules loaded on first use, keeping `import ember` fast
+
+
+def __getattr__(name: str):  # noqa: ANN202 - PEP 562 module attribute hook
+    if name in _LAZY:
+        import importlib
+
+        mod = importlib.import_module(f".{name}", __name__)
+        globals()[name] = mod
+        return mod
+    raise AttributeError(f"module 'ember' has no attribute '{name}'")
 from . import _legacy  # noqa: F401,E402  (FloatTensor & co., cuda stub, is_tensor ...)
 from ._legacy import *  # noqa: F401,F403
 

@@ -637,3 +637,23 @@ def test_gradcheck_without_differentiable_outputs() -> None:
     assert m.gradcheck(lambda a: c * 2, (x,))  # constant output: zero numerical gradient
     with pytest.raises(m.GradcheckError, match="^Numerical gradient for function expected to be"):
         m.gradcheck(lambda a: a.detach() * 2, (x,))
+
+
+def test_leaf_grads_never_alias_other_arrays() -> None:
+    """AccumulateGrad keeps fresh gradient buffers without copying; it must never alias."""
+    x = ember.randn(3, requires_grad=True)
+    y = ember.randn(3, requires_grad=True)
+    (x + y).backward(ember.ones(3))  # AddBackward0 hands the same array to both leaves
+    assert not np.shares_memory(x.grad.numpy(), y.grad.numpy())
+    x.grad = None
+    seed = ember.ones(3)
+    x.clone().backward(seed)  # CloneBackward0 passes the user's gradient through
+    seed.add_(5)
+    np.testing.assert_array_equal(x.grad.numpy(), np.ones(3))
+    a = ember.randn(4, 3, requires_grad=True)
+    w = ember.randn(3, 2, requires_grad=True)
+    (a @ w).backward(ember.ones(4, 2))
+    ga, gw = a.grad.numpy().copy(), w.grad.numpy().copy()
+    (a @ w).backward(ember.ones(4, 2))  # second call accumulates in place
+    np.testing.assert_allclose(a.grad.numpy(), 2 * ga)
+    np.testing.assert_allclose(w.grad.numpy(), 2 * gw)

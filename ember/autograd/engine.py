@@ -243,6 +243,7 @@ def _walk(ready: list, bufs: dict, deps: dict, keep_graph: bool) -> None:
         fn = pop()
         g = bufs_pop(fn, None)
         grads_in: Any = None
+        gi = None  # drop the previous node's last gradient (AccumulateGrad may steal buffers)
         if g is not None and (fn._nout == 1 or any(x is not None for x in g)):
             h = fn._hooks
             if h is not None:

@@ -12,6 +12,7 @@ hands a rule its saved values in the mode of the incoming gradient.
 from __future__ import annotations
 
 import re
+import sys
 import weakref
 from typing import Any
 
@@ -196,7 +197,7 @@ class AccumulateGrad(Node):
         var = self._var()
         if var is None:
             return ()
-        accumulate_into(var, g)
+        accumulate_into(var, g, _STEAL_REFS)
         h = self._hooks
         if h is not None and h.post_acc:
             for fn in list(h.post_acc.values()):
@@ -204,12 +205,23 @@ class AccumulateGrad(Node):
         return ()
 
 
-def accumulate_into(var: Any, g: Any) -> None:
-    """``var.grad += g`` the torch way: first gradient copied, later ones added in place."""
+# references to a gradient array that only the engine holds, seen from accumulate_into when
+# called by AccumulateGrad.backward from the walk: the walk's local, backward's and
+# accumulate_into's arguments, and getrefcount's own.  Anything more means someone else holds it.
+_STEAL_REFS = 4
+
+
+def accumulate_into(var: Any, g: Any, steal_refs: int = 0) -> None:
+    """``var.grad += g`` the torch way: the first gradient is kept (stolen when nothing else can
+    see it, else copied), later ones are added in place."""
     if type(g) in _ARRAY_TYPES:
         old = var._grad
         if old is None:
-            var._grad = _wrap(np.array(g, dtype=var._data.dtype, copy=True))
+            if (steal_refs and type(g) is np.ndarray and g.base is None and g.flags.writeable
+                    and g.dtype == var._data.dtype and sys.getrefcount(g) <= steal_refs):
+                var._grad = _wrap(g)  # a fresh buffer only the engine held: no copy (as torch)
+            else:
+                var._grad = _wrap(np.array(g, dtype=var._data.dtype, copy=True))
         elif old._edge is None and isinstance(old._data, np.ndarray):
             old._data += g
         else:

@@ -35,6 +35,7 @@ __all__ = [
     "new",
     "as_tensor_arg",
     "as_view",
+    "write_out",
     "binary_args",
     "check_broadcast",
     "float_data",
@@ -172,6 +173,23 @@ def record(cls: type, inputs: tuple, out: Any, saved: tuple = (), save_out: bool
     if save_out:
         _out_cell(n, t, out)
     return t
+
+
+def write_out(fn: str, out: Tensor, r: Any, *inputs: Any) -> Tensor:
+    """Write ``r`` into a user-given ``out=`` tensor (torch refuses it when grads are needed)."""
+    if STATE.enabled and any(isinstance(t, Tensor) and t._edge is not None for t in inputs):
+        raise RuntimeError(
+            f"{fn}(): functions with out=... arguments don't support automatic differentiation, "
+            "but one of the arguments requires grad. Hint: drop out= or run under "
+            "ember.no_grad()."
+        )
+    r = np.asarray(r)
+    if out._data.shape != r.shape:
+        out._data = np.array(r, dtype=out._data.dtype)
+    else:
+        out._array()[...] = r
+    out._bump()
+    return out
 
 
 def as_view(t: Tensor, src: Tensor, fn: Callable[[Tensor], Tensor]) -> Tensor:

@@ -6,11 +6,9 @@ sentence + ``Hint:``) and ``_out`` (the ``out=`` write-back used by matmul, mm, 
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 
-from ._core import STATE, Tensor
+from ._core import write_out
 
 _ST = {"float16": "Half", "float32": "Float", "float64": "Double", "complex64": "ComplexFloat",
        "complex128": "ComplexDouble", "int8": "Char", "int16": "Short", "int32": "Int",
@@ -26,16 +24,5 @@ def _err(msg: str, hint: str, cls: type = RuntimeError) -> Exception:
     return cls(f"{msg}{'' if msg.endswith('.') else '.'} Hint: {hint}")
 
 
-def _out(fn: str, out: Tensor, r: Any, *inputs: Tensor) -> Tensor:
-    if STATE.enabled and any(t._edge is not None for t in inputs):
-        raise _err(f"{fn}(): functions with out=... arguments don't support automatic "
-                   "differentiation, but one of the arguments requires grad.",
-                   "drop out= or run under ember.no_grad()")
-    r = np.asarray(r)
-    if out._data.shape != r.shape:
-        out._data = np.array(r, dtype=out._data.dtype)
-    else:
-        out._array()[...] = r
-    out._bump()
-    return out
+_out = write_out
 

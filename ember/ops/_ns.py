@@ -33,8 +33,15 @@ def _sum_to(g: Any, shape: tuple) -> Any:
 
 
 def _expand(g: Any, shape: tuple) -> Any:
-    """``np.broadcast_to(g, shape)`` (a read-only view), built directly as a strided ndarray over
-    ``g``'s buffer when it can be (about 2.5x cheaper); anything else falls back to NumPy."""
+    """``np.broadcast_to(g, shape)`` (a read-only view), cheaper when ``strided_broadcast`` can."""
+    out = strided_broadcast(g, shape)
+    return np.broadcast_to(g, shape) if out is None else out
+
+
+def strided_broadcast(g: Any, shape: tuple) -> Any:
+    """``g`` broadcast to ``shape`` as a read-only strided ndarray over ``g``'s buffer (about
+    2.5x cheaper than ``np.broadcast_to``), or None when that is not possible (-1 entries,
+    incompatible shapes, NumPy scalars, non-contiguous buffers)."""
     try:
         shp, st = g.shape, g.strides
         lead = len(shape) - len(shp)
@@ -50,8 +57,8 @@ def _expand(g: Any, shape: tuple) -> Any:
             else:
                 raise ValueError
         out = np.ndarray(shape, g.dtype, g, 0, strides)
-    except (ValueError, TypeError, BufferError, AttributeError):  # bad shape, non-contiguous g
-        return np.broadcast_to(g, shape)
+    except (ValueError, TypeError, BufferError, AttributeError):
+        return None
     out.flags.writeable = False  # like np.broadcast_to: elements alias each other
     return out
 
@@ -83,7 +90,11 @@ def _transpose(g: Any, d0: int, d1: int) -> Any:
 
 
 def _sigmoid(x: Any) -> Any:
-    return 0.5 * (np.tanh(0.5 * x) + 1)
+    """1 / (1 + exp(-x)): exact to the last bits for x << 0 (exp(-x) = inf gives 0, no warning
+    under ember's np.seterr); float16 is computed in float32 and rounded once, like torch."""
+    if getattr(x, "dtype", None) == np.float16:
+        return np.reciprocal(np.exp(-x.astype(np.float32)) + 1).astype(np.float16)
+    return np.reciprocal(np.exp(-x) + 1)
 
 
 def _pow(x: Any, y: Any) -> Any:
@@ -99,7 +110,14 @@ def _ones_like(x: Any) -> Any:
 
 
 def _sgn(x: Any) -> Any:
-    return np.sign(x)
+    """-1, 0 or 1; 0 for NaN like torch.sign (np.sign gives NaN)."""
+    r = np.sign(x)
+    if type(r) is np.ndarray:
+        if r.dtype.kind == "f":
+            np.copyto(r, 0, where=r != r)
+    elif r != r:
+        r = r.dtype.type(0) if isinstance(r, np.generic) else 0.0
+    return r
 
 
 def _clone(x: Any) -> Any:

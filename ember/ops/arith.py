@@ -7,7 +7,18 @@ from typing import Any
 import numpy as np
 
 from .. import _dtype as D
-from ._core import Node, Tensor, as_tensor_arg, binary, binary_args, needs, new, ns, register
+from ._core import (
+    Node,
+    Tensor,
+    as_tensor_arg,
+    binary,
+    binary_args,
+    needs,
+    new,
+    ns,
+    register,
+    write_out,
+)
 from ._core import unary as _unary
 
 __all__ = ["add", "sub", "subtract", "mul", "multiply", "div", "divide", "true_divide", "neg",
@@ -43,7 +54,7 @@ def add(input: Tensor, other: Any, *, alpha: Any = 1, out: Any = None) -> Tensor
         b = b * alpha
     r = a + b
     if out is not None:
-        return _out(out, r)
+        return write_out("add", out, r, input, other)
     if alpha != 1:
         return binary(AddBackward0, input, other, r, alpha=alpha)
     return binary(AddBackward0, input, other, r)
@@ -74,7 +85,7 @@ def sub(input: Tensor, other: Any, *, alpha: Any = 1, out: Any = None) -> Tensor
         b = b * alpha
     r = a - b
     if out is not None:
-        return _out(out, r)
+        return write_out("sub", out, r, input, other)
     if alpha != 1:
         return binary(SubBackward0, input, other, r, alpha=alpha)
     return binary(SubBackward0, input, other, r)
@@ -122,7 +133,7 @@ def mul(input: Tensor, other: Any, *, out: Any = None) -> Tensor:
     a, b = binary_args(input, other)
     r = a * b
     if out is not None:
-        return _out(out, r)
+        return write_out("mul", out, r, input, other)
     return binary(MulBackward0, input, other, r, save=1)
 
 
@@ -172,7 +183,7 @@ def div(input: Tensor, other: Any, *, rounding_mode: str | None = None, out: Any
     a, b = _div_args(input, other)
     r = a / b
     if out is not None:
-        return _out(out, r)
+        return write_out("div", out, r, input, other)
     return binary(DivBackward0, input, other, r, save=1)
 
 
@@ -273,13 +284,13 @@ def pow(input: Any, exponent: Any, *, out: Any = None) -> Tensor:  # noqa: A001
         _check_int_pow(a, b)
         r = np.power(a, b)
         if out is not None:
-            return _out(out, r)
+            return write_out("pow", out, r, input, exponent)
         return binary(PowBackward1, input, exponent, r, save=1, save_out=True)
     a, b = binary_args(input, exponent)
     _check_int_pow(a, b)
     r = np.power(a, b)
     if out is not None:
-        return _out(out, r)
+        return write_out("pow", out, r, input, exponent)
     return _unary(PowBackward0, input, r, save_input=True, exponent=exponent)
 
 
@@ -316,22 +327,6 @@ def float_power(input: Any, exponent: Any) -> Tensor:
     i = input.double() if isinstance(input, Tensor) else float(input)  # type: ignore[attr-defined]
     e = exponent.double() if isinstance(exponent, Tensor) else float(exponent)
     return pow(i, e)
-
-
-def _out(out: Tensor, r: Any) -> Tensor:
-    """Write a result into a user-given ``out=`` tensor (no autograd through ``out``)."""
-    if out._edge is not None:
-        raise RuntimeError(
-            "add(): functions with out=... arguments don't support automatic differentiation, "
-            "but one of the arguments requires grad."
-        )
-    r = np.asarray(r)
-    if out._data.shape != r.shape:
-        out._data = np.array(r, dtype=out._data.dtype)
-    else:
-        out._array()[...] = r
-    out._bump()
-    return out
 
 
 _ = (as_tensor_arg, new)

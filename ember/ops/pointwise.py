@@ -309,8 +309,6 @@ AbsBackward0 = _node(
     "da = g * sign(a) (0 at 0 and at NaN, like torch's sgn).")
 SignBackward0 = _node("SignBackward0", _UZero)
 SgnBackward0 = _node("SgnBackward0", _UZero)
-ReluBackward0 = _node("ReluBackward0", _UOut, lambda g, r, xp: xp.where(r <= 0, 0.0, g),
-                      "da = g where out > 0 (0 at 0, like torch's threshold_backward).")
 
 
 class FracBackward0(Node):
@@ -366,13 +364,43 @@ def sgn(input: Tensor) -> Tensor:
     return sign(input)
 
 
+_UINT = {2: np.uint16, 4: np.uint32, 8: np.uint64}  # same-size unsigned ints for bit masks
+
+
+class ReluBackward0(Node):
+    """out = max(a, 0);  da = g where out > 0 or NaN, exactly +0 where out <= 0 (any g)."""
+
+    def backward(self, g: Any) -> tuple:
+        r = self._result(g)
+        if type(g) is np.ndarray and type(r) is np.ndarray and g.shape == r.shape and (
+                g.dtype.kind == "f"):
+            # a bit mask instead of np.where (which branches per element: ~10x slower on mixed
+            # signs): all ones where g passes, all zeros (+0.0 even for inf/NaN g) where out <= 0
+            keep = np.subtract((r <= 0).view(np.uint8), 1, dtype=_UINT[g.dtype.itemsize])
+            keep &= g.view(keep.dtype)
+            return (keep.view(g.dtype),)
+        return (ns(g).where(r <= 0, 0.0, g),)
+
+
+def _relu_np(d: Any) -> Any:
+    """torch's ``d < 0 ? 0 : d``: keeps NaN and -0.0 (np.maximum alone may turn -0.0 into 0)."""
+    r = np.maximum(d, d.dtype.type(0))
+    if type(r) is not np.ndarray:  # 0-d data gives a NumPy scalar
+        return r if d < 0 else d[()]
+    if d.dtype.kind == "f":
+        z = d == 0
+        if z.any():
+            np.copyto(r, d, where=z)
+    return r
+
+
 @register("relu")
 def relu(input: Tensor) -> Tensor:
-    """max(input, 0) (keeps NaN)."""
+    """max(input, 0) (keeps NaN and -0.0, like torch)."""
     d = input._data
     if d.dtype.kind == "b":
         raise RuntimeError("Boolean inputs not supported for relu. Hint: use x.long() first.")
-    return unary(ReluBackward0, input, np.where(d < 0, 0, d), save_out=True)
+    return unary(ReluBackward0, input, _relu_np(d), save_out=True)
 
 
 def _rounding(name: str, npfn: Any, node: str, doc: str, *aliases: str) -> Any:

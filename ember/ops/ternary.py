@@ -112,7 +112,9 @@ def where(condition: Tensor, input: Any = None, other: Any = None) -> Any:
     except AttributeError:  # an array or bool (backward rules may pass raw masks)
         c = np.asarray(condition)
     if input is None and other is None:
-        return tuple(new(i, None) for i in np.nonzero(np.asarray(c)))
+        from .indexing import nonzero  # lazy: keeps the op modules' import order free
+
+        return nonzero(condition if isinstance(condition, Tensor) else new(c, None), as_tuple=True)
     if c.dtype != np.bool_:
         raise RuntimeError(
             "where expected condition to be a boolean tensor, but got a tensor with dtype "

@@ -1,8 +1,10 @@
-"""Optimizers: SGD, Adam, AdamW, RMSprop, Adagrad (LBFGS and schedulers arrive with issue 3)."""
+"""Optimizers: SGD, Adam, AdamW, RMSprop, Adagrad, LBFGS; learning-rate schedulers."""
 
+from . import lr_scheduler
 from .adam import Adam, AdamW
+from .lbfgs import LBFGS
 from .optimizer import Optimizer
 from .rmsprop import Adagrad, RMSprop
 from .sgd import SGD
 
-__all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad"]
+__all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "LBFGS", "lr_scheduler"]

@@ -1,0 +1,7 @@
+"""ember.utils: data loading utilities (``ember.utils.data``)."""
+
+from __future__ import annotations
+
+from . import data
+
+__all__ = ["data"]
