@@ -91,6 +91,11 @@ def __getattr__(name: str):  # noqa: ANN202 - PEP 562 module attribute hook
         mod = importlib.import_module(f".{name}", __name__)
         globals()[name] = mod
         return mod
+    if name in ("save", "load"):
+        from .serialization import load, save
+
+        globals().update(save=save, load=load)
+        return globals()[name]
     raise AttributeError(f"module 'ember' has no attribute '{name}'")
 from . import _legacy  # noqa: F401,E402  (FloatTensor & co., cuda stub, is_tensor ...)
 from ._legacy import *  # noqa: F401,F403

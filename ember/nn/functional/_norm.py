@@ -19,7 +19,7 @@ import numpy as np
 
 from ..._tensor import Size, _new
 from ...autograd.grad_mode import no_grad
-from ...ops._core import E, N, Node, Tensor, needs, ns, record
+from ...ops._core import STATE, E, N, Node, Tensor, needs, ns, record
 
 __all__ = [
     "batch_norm",
@@ -30,9 +30,19 @@ __all__ = [
     "local_response_norm",
 ]
 
-_TORCH_NAMES = {"float16": "Half", "float32": "Float", "float64": "Double", "int8": "Char",
-                "int16": "Short", "int32": "Int", "int64": "Long", "uint8": "Byte",
-                "bool": "Bool", "complex64": "ComplexFloat", "complex128": "ComplexDouble"}
+_TORCH_NAMES = {
+    "float16": "Half",
+    "float32": "Float",
+    "float64": "Double",
+    "int8": "Char",
+    "int16": "Short",
+    "int32": "Int",
+    "int64": "Long",
+    "uint8": "Byte",
+    "bool": "Bool",
+    "complex64": "ComplexFloat",
+    "complex128": "ComplexDouble",
+}
 
 
 # ---------------------------------------------------------------------------- shared helpers
@@ -40,7 +50,7 @@ def _check_dtypes(kernel: str, x: Any, *others: Tensor | None) -> None:
     """torch's errors for non-float input and for parameters of another dtype than the input."""
     if x.dtype.kind != "f":
         raise NotImplementedError(
-            f'"{kernel}" not implemented for \'{_TORCH_NAMES.get(str(x.dtype), str(x.dtype))}\'. '
+            f"\"{kernel}\" not implemented for '{_TORCH_NAMES.get(str(x.dtype), str(x.dtype))}'. "
             "Hint: normalisation needs a floating-point input; convert it with .float()."
         )
     for t in others:
@@ -52,30 +62,80 @@ def _check_dtypes(kernel: str, x: Any, *others: Tensor | None) -> None:
             )
 
 
-def _stats(xp: Any, x: Any, dims: Any, n: int, eps: float) -> tuple:
-    """(xhat, invstd) over ``dims`` (biased variance), for arrays or Tensors alike."""
+# reductions as einsum on arrays (one pass, no temporaries); dims 1 / 0 on a (rows, K) view,
+# (0, 2) per channel on an (N, C, L) view
+_EIN = {
+    1: ("ij->i", "ij,ij->i"),
+    0: ("ij->j", "ij,ij->j"),
+    (0, 2): ("ncl->c", "ncl,ncl->c"),
+}
+try:  # einsum's C entry point skips ~5 us of Python argument handling per call
+    from numpy._core.multiarray import c_einsum as _einsum
+except ImportError:  # pragma: no cover - other NumPy layouts
+    _einsum = np.einsum
+
+
+def _red(xp: Any, dims: Any, a: Any, b: Any = None) -> Any:
+    """sum(a) or sum(a * b) over ``dims`` (dims dropped)."""
+    if xp is N:
+        one, two = _EIN[dims]
+        return _einsum(one, a) if b is None else _einsum(two, a, b)
+    return xp.sum(a if b is None else a * b, dims)
+
+
+def _stats(xp: Any, x: Any, dims: Any, kshape: tuple, n: int, eps: float) -> tuple:
+    """(xhat, invstd, mean, var) over ``dims`` (biased variance), for arrays or Tensors alike."""
     inv_n = 1.0 / n if n else float("nan")
-    mean = xp.sum(x, dims, True) * inv_n
+    mean = _red(xp, dims, x).reshape(kshape) * inv_n
     xc = x - mean
-    var = xp.sum(xc * xc, dims, True) * inv_n
+    var = _red(xp, dims, xc, xc).reshape(kshape) * inv_n
     invstd = (var + eps) ** -0.5
+    if xp is N:
+        xc *= invstd  # xc is a fresh array: normalise it in place
+        return xc, invstd, mean, var
     return xc * invstd, invstd, mean, var
 
 
-def _normalized_dx(xp: Any, gh: Any, xhat: Any, invstd: Any, dims: Any, n: int) -> Any:
-    """invstd * (gh - mean(gh) - xhat * mean(gh * xhat)) over ``dims``."""
-    inv_n = 1.0 / n
+def _dx(xp: Any, gh: Any, xhat: Any, scale: Any, s1: Any, s2: Any) -> Any:
+    """scale * (gh - s1 - xhat * s2) (on arrays: one new array, updated in place)."""
     if xp is N:
-        s1 = gh.sum(axis=dims, keepdims=True)
-        s1 *= inv_n
-        s2 = (gh * xhat).sum(axis=dims, keepdims=True)
-        s2 *= inv_n
-        dx = gh - s1
-        dx -= xhat * s2
-        dx *= invstd
+        dx = xhat * s2
+        np.subtract(gh, dx, out=dx)
+        dx -= s1
+        dx *= scale
         return dx
-    return invstd * (gh - xp.sum(gh, dims, True) * inv_n
-                     - xhat * (xp.sum(gh * xhat, dims, True) * inv_n))
+    return (gh - s1 - xhat * s2) * scale
+
+
+def _row_dx(xp: Any, gh: Any, xhat: Any, invstd: Any, k: int) -> Any:
+    """invstd * (gh - mean(gh) - xhat * mean(gh * xhat)) along the rows of a (R, k) view."""
+    kshape = (gh.shape[0], 1)
+    inv_n = 1.0 / k
+    s1 = _red(xp, 1, gh).reshape(kshape) * inv_n
+    s2 = _red(xp, 1, gh, xhat).reshape(kshape) * inv_n
+    return _dx(xp, gh, xhat, invstd, s1, s2)
+
+
+def _grad_needed(*ts: Any) -> bool:
+    return STATE.enabled and any(t is not None and t._edge is not None for t in ts)
+
+
+def _affine(xhat: Any, weight: Any, bias: Any, pshape: tuple, inplace: bool = False) -> Any:
+    """xhat * weight + bias; a new array (backward keeps ``xhat``) unless ``inplace``."""
+    if inplace:
+        if weight is not None:
+            xhat *= weight._data.reshape(pshape)
+        if bias is not None:
+            xhat += bias._data.reshape(pshape)
+        return xhat
+    if weight is not None:
+        out = xhat * weight._data.reshape(pshape)
+        if bias is not None:
+            out += bias._data.reshape(pshape)
+        return out
+    if bias is not None:
+        return xhat + bias._data.reshape(pshape)
+    return xhat.copy()
 
 
 def _const(xp: Any, a: Any) -> Any:
@@ -86,15 +146,15 @@ def _const(xp: Any, a: Any) -> Any:
 def _write_stat(t: Tensor, value: Any) -> None:
     """Overwrite a running-statistics buffer in place (torch's ``copy_``), bumping its version."""
     d = t._data
-    if isinstance(d, np.ndarray) and d.flags.writeable:
-        d[...] = np.reshape(value, d.shape)
+    if type(d) is np.ndarray and d.flags.writeable:
+        d[...] = value if value.shape == d.shape else value.reshape(d.shape)
     else:
         t._data = np.array(np.reshape(value, np.shape(d)), dtype=d.dtype)
     t._bump()
 
 
 def _numel(t: Tensor) -> int:
-    return int(np.size(t._data))
+    return t._data.size
 
 
 def _verify_batch_size(size: tuple) -> None:
@@ -118,10 +178,11 @@ class NativeBatchNormBackward0(Node):
         xp = ns(g)
         shp3, n, training = self.shp3, self.n, self.training
         C = shp3[1]
+        k3 = (1, C, 1)
         if xp is not N:
             x3 = x.reshape(shp3)
             if training:
-                xhat, invstd, _, _ = _stats(xp, x3, (0, 2), n, self.eps)
+                xhat, invstd, _, _ = _stats(xp, x3, (0, 2), k3, n, self.eps)
             else:
                 invstd = _const(xp, invstd)
                 xhat = (x3 - _const(xp, self.mean)) * invstd
@@ -131,16 +192,16 @@ class NativeBatchNormBackward0(Node):
         dx = dw = db = None
         gsum = gxsum = None
         if training or need_b:
-            gsum = xp.sum(g3, (0, 2))
+            gsum = _red(xp, (0, 2), g3)
         if training or need_w:
-            gxsum = xp.sum(g3 * xhat, (0, 2))
+            gxsum = _red(xp, (0, 2), g3, xhat)
         if needs(self, 0):
-            scale = invstd if w is None else w.reshape((1, C, 1)) * invstd
+            scale = invstd if w is None else w.reshape(k3) * invstd
             if training:
                 inv_n = 1.0 / n
-                dx = g3 - gsum.reshape((1, C, 1)) * inv_n
-                dx = dx - xhat * (gxsum.reshape((1, C, 1)) * inv_n)
-                dx = dx * scale
+                s1 = gsum.reshape(k3) * inv_n
+                s2 = gxsum.reshape(k3) * inv_n
+                dx = _dx(xp, g3, xhat, scale, s1, s2)
             else:
                 dx = g3 * scale
             dx = dx.reshape(self.shape)
@@ -151,17 +212,28 @@ class NativeBatchNormBackward0(Node):
         return dx, dw, db
 
 
-def _bn_check(input: Tensor, running_mean: Any, running_var: Any, weight: Any, bias: Any,
-              training: bool) -> int:
+def _bn_check(
+    input: Tensor,
+    running_mean: Any,
+    running_var: Any,
+    weight: Any,
+    bias: Any,
+    training: bool,
+    layer: str | None = None,
+) -> int:
     shape = input._data.shape
     C = shape[1] if len(shape) > 1 else 0
-    for name, t in (("running_mean", running_mean), ("running_var", running_var),
-                    ("weight", weight), ("bias", bias)):
+    for name, t in (
+        ("running_mean", running_mean),
+        ("running_var", running_var),
+        ("weight", weight),
+        ("bias", bias),
+    ):
         if t is not None and _numel(t) != C:
             raise RuntimeError(
                 f"{name} should contain {C} elements not {_numel(t)}. Hint: the input of shape "
-                f"{list(shape)} has {C} channels (dim 1) but the layer was built for "
-                f"{_numel(t)}; make num_features match the channel dimension of the input."
+                f"{list(shape)} has {C} channels (dim 1) but {layer or 'the layer'} was built "
+                f"for {_numel(t)}; make num_features match the channel dimension of the input."
             )
     if len(shape) < 2:
         raise RuntimeError(
@@ -177,9 +249,21 @@ def _bn_check(input: Tensor, running_mean: Any, running_var: Any, weight: Any, b
     return C
 
 
-def _batch_norm(input: Tensor, running_mean: Any, running_var: Any, weight: Any, bias: Any,
-                training: bool, momentum: float, eps: float) -> Tensor:
-    C = _bn_check(input, running_mean, running_var, weight, bias, training)
+def _batch_norm(
+    input: Tensor,
+    running_mean: Any,
+    running_var: Any,
+    weight: Any,
+    bias: Any,
+    training: bool,
+    momentum: float,
+    eps: float,
+    channels: int | None = None,
+) -> Tensor:
+    """batch_norm without the batch-size check; ``channels`` given: arguments already checked."""
+    C = channels
+    if C is None:
+        C = _bn_check(input, running_mean, running_var, weight, bias, training)
     xd = input._data
     shape = xd.shape
     Nb = shape[0]
@@ -190,37 +274,55 @@ def _batch_norm(input: Tensor, running_mean: Any, running_var: Any, weight: Any,
     x3 = xd.reshape(shp3)
     n = Nb * L
     mean = None
+    grad = _grad_needed(input, weight, bias)
     if training:
-        with np.errstate(invalid="ignore", divide="ignore"):
-            xhat, invstd, bmean, var = _stats(N, x3, (0, 2), n, eps)
-            if running_mean is not None or running_var is not None:
-                m = momentum
-                if running_mean is not None:
-                    rm = running_mean._data
-                    _write_stat(running_mean, rm * (1 - m) + bmean.reshape(C) * m)
-                if running_var is not None:
-                    rv = running_var._data
-                    unbiased = var.reshape(C) * (n / (n - 1) if n > 1 else float("nan"))
-                    _write_stat(running_var, rv * (1 - m) + unbiased * m)
+        xhat, invstd, bmean, var = _stats(N, x3, (0, 2), (1, C, 1), n, eps)
+        if running_mean is not None or running_var is not None:
+            m = momentum
+            if running_mean is not None:
+                rm = running_mean._data
+                _write_stat(running_mean, rm * (1 - m) + bmean.reshape(C) * m)
+            if running_var is not None:
+                rv = running_var._data
+                unbiased = var.reshape(C) * (n / (n - 1) if n > 1 else float("nan"))
+                _write_stat(running_var, rv * (1 - m) + unbiased * m)
     else:
         mean = np.asarray(running_mean._data).reshape((1, C, 1))
         invstd = (np.asarray(running_var._data).reshape((1, C, 1)) + eps) ** -0.5
+        if not grad:  # inference: x * alpha + beta per channel, one pass each
+            alpha = invstd if weight is None else invstd * weight._data.reshape((1, C, 1))
+            beta = -mean * alpha
+            if bias is not None:
+                beta = beta + bias._data.reshape((1, C, 1))
+            out = x3 * alpha
+            out += beta
+            return _new(out.reshape(shape), None)
         xhat = (x3 - mean) * invstd
-    out = xhat
-    if weight is not None:
-        out = out * weight._data.reshape((1, C, 1))
-    if bias is not None:
-        out = out + bias._data.reshape((1, C, 1))
-    if out is xhat:
-        out = xhat.copy()
-    return record(NativeBatchNormBackward0, (input, weight, bias), out.reshape(shape),
-                  saved=(input, weight, xhat, invstd), shape=shape, shp3=shp3, n=n,
-                  training=bool(training), eps=eps, mean=mean)
+    out = _affine(xhat, weight, bias, (1, C, 1), not grad)
+    return record(
+        NativeBatchNormBackward0,
+        (input, weight, bias),
+        out.reshape(shape),
+        saved=(input, weight, xhat, invstd),
+        shape=shape,
+        shp3=shp3,
+        n=n,
+        training=bool(training),
+        eps=eps,
+        mean=mean,
+    )
 
 
-def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor | None,
-               weight: Tensor | None = None, bias: Tensor | None = None, training: bool = False,
-               momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
+def batch_norm(
+    input: Tensor,
+    running_mean: Tensor | None,
+    running_var: Tensor | None,
+    weight: Tensor | None = None,
+    bias: Tensor | None = None,
+    training: bool = False,
+    momentum: float = 0.1,
+    eps: float = 1e-5,
+) -> Tensor:
     """(x - mean) / sqrt(var + eps) * weight + bias per channel (dim 1).
 
     Training: batch mean and biased variance; running stats (when given) become
@@ -232,10 +334,16 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
     return _batch_norm(input, running_mean, running_var, weight, bias, training, momentum, eps)
 
 
-def instance_norm(input: Tensor, running_mean: Tensor | None = None,
-                  running_var: Tensor | None = None, weight: Tensor | None = None,
-                  bias: Tensor | None = None, use_input_stats: bool = True,
-                  momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
+def instance_norm(
+    input: Tensor,
+    running_mean: Tensor | None = None,
+    running_var: Tensor | None = None,
+    weight: Tensor | None = None,
+    bias: Tensor | None = None,
+    use_input_stats: bool = True,
+    momentum: float = 0.1,
+    eps: float = 1e-5,
+) -> Tensor:
     """Batch norm of each (sample, channel) plane: the input viewed as (1, N*C, ...)."""
     shape = tuple(input._data.shape)
     if use_input_stats:
@@ -278,16 +386,16 @@ class NativeLayerNormBackward0(Node):
         xp = ns(g)
         M, K = self.mk
         if xp is not N:
-            xhat, invstd, _, _ = _stats(xp, x.reshape((M, K)), 1, K, self.eps)
+            xhat, invstd, _, _ = _stats(xp, x.reshape((M, K)), 1, (M, 1), K, self.eps)
         g2 = g.reshape((M, K))
         dx = dw = db = None
         if needs(self, 0):
             gh = g2 if w is None else g2 * w.reshape((K,))
-            dx = _normalized_dx(xp, gh, xhat, invstd, 1, K).reshape(self.shape)
+            dx = _row_dx(xp, gh, xhat, invstd, K).reshape(self.shape)
         if w is not None and needs(self, 1):
-            dw = xp.sum(g2 * xhat, 0).reshape(self.wshape)
+            dw = _red(xp, 0, g2, xhat).reshape(self.wshape)
         if needs(self, 2):
-            db = xp.sum(g2, 0).reshape(self.wshape)
+            db = _red(xp, 0, g2).reshape(self.wshape)
         return dx, dw, db
 
 
@@ -316,8 +424,13 @@ def _check_normalized(input: Tensor, ns_: tuple, weight: Any, bias: Any, star: s
             )
 
 
-def layer_norm(input: Tensor, normalized_shape: Any, weight: Tensor | None = None,
-               bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
+def layer_norm(
+    input: Tensor,
+    normalized_shape: Any,
+    weight: Tensor | None = None,
+    bias: Tensor | None = None,
+    eps: float = 1e-5,
+) -> Tensor:
     """(x - mean) / sqrt(var + eps) * weight + bias over the trailing ``normalized_shape``."""
     ns_ = _as_shape(normalized_shape)
     _check_normalized(input, ns_, weight, bias, "*, ")
@@ -328,18 +441,18 @@ def layer_norm(input: Tensor, normalized_shape: Any, weight: Tensor | None = Non
     for s in ns_:
         K *= s
     M = xd.size // K if K else 0
-    with np.errstate(invalid="ignore", divide="ignore"):
-        xhat, invstd, _, _ = _stats(N, xd.reshape((M, K)), 1, K, eps)
-    out = xhat
-    if weight is not None:
-        out = out * weight._data.reshape((K,))
-    if bias is not None:
-        out = out + bias._data.reshape((K,))
-    if out is xhat:
-        out = xhat.copy()
-    return record(NativeLayerNormBackward0, (input, weight, bias), out.reshape(shape),
-                  saved=(input, weight, xhat, invstd), shape=shape, mk=(M, K), wshape=ns_,
-                  eps=eps)
+    xhat, invstd, _, _ = _stats(N, xd.reshape((M, K)), 1, (M, 1), K, eps)
+    out = _affine(xhat, weight, bias, (K,), not _grad_needed(input, weight, bias))
+    return record(
+        NativeLayerNormBackward0,
+        (input, weight, bias),
+        out.reshape(shape),
+        saved=(input, weight, xhat, invstd),
+        shape=shape,
+        mk=(M, K),
+        wshape=ns_,
+        eps=eps,
+    )
 
 
 class NativeGroupNormBackward0(Node):
@@ -351,21 +464,27 @@ class NativeGroupNormBackward0(Node):
         Nb, C, L = self.shp3
         R, M = self.rm
         if xp is not N:
-            xhat, invstd, _, _ = _stats(xp, x.reshape((R, M)), 1, M, self.eps)
+            xhat, invstd, _, _ = _stats(xp, x.reshape((R, M)), 1, (R, 1), M, self.eps)
         g3 = g.reshape(self.shp3)
         dx = dw = db = None
         if needs(self, 0):
             gh = g3 if w is None else g3 * w.reshape((1, C, 1))
-            dx = _normalized_dx(xp, gh.reshape((R, M)), xhat, invstd, 1, M).reshape(self.shape)
+            dx = _row_dx(xp, gh.reshape((R, M)), xhat, invstd, M)
+            dx = dx.reshape(self.shape)
         if w is not None and needs(self, 1):
-            dw = xp.sum(g3 * xhat.reshape(self.shp3), (0, 2))
+            dw = _red(xp, (0, 2), g3, xhat.reshape(self.shp3))
         if needs(self, 2):
-            db = xp.sum(g3, (0, 2))
+            db = _red(xp, (0, 2), g3)
         return dx, dw, db
 
 
-def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None,
-               bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
+def group_norm(
+    input: Tensor,
+    num_groups: int,
+    weight: Tensor | None = None,
+    bias: Tensor | None = None,
+    eps: float = 1e-5,
+) -> Tensor:
     """(x - mean) / sqrt(var + eps) per (sample, group of channels), then per-channel affine."""
     xd = input._data
     shape = tuple(xd.shape)
@@ -395,23 +514,25 @@ def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None,
             )
     _check_dtypes("GroupNormKernelImpl", xd, weight, bias)
     R, M = Nb * G, (C // G) * L
-    with np.errstate(invalid="ignore", divide="ignore"):
-        xhat, invstd, _, _ = _stats(N, xd.reshape((R, M)), 1, M, eps)
-    out = xhat.reshape((Nb, C, L))
-    if weight is not None:
-        out = out * weight._data.reshape((1, C, 1))
-    if bias is not None:
-        out = out + bias._data.reshape((1, C, 1))
-    if weight is None and bias is None:
-        out = out.copy()
-    return record(NativeGroupNormBackward0, (input, weight, bias), out.reshape(shape),
-                  saved=(input, weight, xhat, invstd), shape=shape, shp3=(Nb, C, L),
-                  rm=(R, M), eps=eps)
+    xhat, invstd, _, _ = _stats(N, xd.reshape((R, M)), 1, (R, 1), M, eps)
+    grad = _grad_needed(input, weight, bias)
+    out = _affine(xhat.reshape((Nb, C, L)), weight, bias, (1, C, 1), not grad)
+    return record(
+        NativeGroupNormBackward0,
+        (input, weight, bias),
+        out.reshape(shape),
+        saved=(input, weight, xhat, invstd),
+        shape=shape,
+        shp3=(Nb, C, L),
+        rm=(R, M),
+        eps=eps,
+    )
 
 
 # ---------------------------------------------------------------------------- composed norms
-def rms_norm(input: Tensor, normalized_shape: Any, weight: Tensor | None = None,
-             eps: float | None = None) -> Tensor:
+def rms_norm(
+    input: Tensor, normalized_shape: Any, weight: Tensor | None = None, eps: float | None = None
+) -> Tensor:
     """x / sqrt(mean(x**2) + eps) * weight over the trailing ``normalized_shape``."""
     ns_ = _as_shape(normalized_shape)
     _check_normalized(input, ns_, weight, None, "*")
@@ -425,8 +546,9 @@ def rms_norm(input: Tensor, normalized_shape: Any, weight: Tensor | None = None,
     return out if weight is None else out * weight
 
 
-def local_response_norm(input: Tensor, size: int, alpha: float = 1e-4, beta: float = 0.75,
-                        k: float = 1.0) -> Tensor:
+def local_response_norm(
+    input: Tensor, size: int, alpha: float = 1e-4, beta: float = 0.75, k: float = 1.0
+) -> Tensor:
     """x / (k + alpha * mean of x**2 over a window of ``size`` neighbouring channels) ** beta."""
     nd = input.dim()
     if nd < 3:

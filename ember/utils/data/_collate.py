@@ -19,14 +19,18 @@ from ..._dtype import float64
 from ..._tensor import Tensor
 from ...ops.join import stack
 
-__all__ = ["collate", "default_collate", "default_convert", "default_collate_fn_map",
-           "default_collate_err_msg_format"]
+__all__ = [
+    "collate",
+    "default_collate",
+    "default_convert",
+    "default_collate_fn_map",
+    "default_collate_err_msg_format",
+]
 
 np_str_obj_array_pattern = re.compile(r"[SaUO]")
 
 default_collate_err_msg_format = (
-    "default_collate: batch must contain tensors, numpy arrays, numbers, "
-    "dicts or lists; found {}"
+    "default_collate: batch must contain tensors, numpy arrays, numbers, dicts or lists; found {}"
 )
 
 
@@ -77,9 +81,12 @@ def collate(batch: Any, *, collate_fn_map: dict | None = None) -> Any:
             if isinstance(elem, collate_type):
                 return collate_fn_map[collate_type](batch, collate_fn_map=collate_fn_map)
     if isinstance(elem, collections.abc.Mapping):
+
         def sub() -> dict:
-            return {key: collate([d[key] for d in batch], collate_fn_map=collate_fn_map)
-                    for key in elem}
+            return {
+                key: collate([d[key] for d in batch], collate_fn_map=collate_fn_map) for key in elem
+            }
+
         try:
             if isinstance(elem, collections.abc.MutableMapping):
                 clone = copy.copy(elem)
@@ -89,7 +96,8 @@ def collate(batch: Any, *, collate_fn_map: dict | None = None) -> Any:
         except TypeError:
             return sub()
     if isinstance(elem, tuple) and hasattr(elem, "_fields"):  # namedtuple
-        return elem_type(*(collate(s, collate_fn_map=collate_fn_map) for s in zip(*batch)))
+        fields = zip(*batch, strict=False)
+        return elem_type(*(collate(s, collate_fn_map=collate_fn_map) for s in fields))
     if isinstance(elem, collections.abc.Sequence):
         it = iter(batch)
         elem_size = len(next(it))
@@ -99,7 +107,7 @@ def collate(batch: Any, *, collate_fn_map: dict | None = None) -> Any:
                 "each element in list of batch should be of equal size. Hint: the samples have "
                 f"lengths {sizes}; pad them or pass a collate_fn that handles ragged samples."
             )
-        transposed = list(zip(*batch))
+        transposed = list(zip(*batch, strict=False))
         if isinstance(elem, tuple):
             return [collate(s, collate_fn_map=collate_fn_map) for s in transposed]
         try:

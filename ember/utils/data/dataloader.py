@@ -42,18 +42,33 @@ class DataLoader:
 
     __initialized = False
 
-    def __init__(self, dataset: Dataset, batch_size: int | None = 1,
-                 shuffle: bool | None = None, sampler: Sampler | Iterable | None = None,
-                 batch_sampler: Sampler | Iterable | None = None, num_workers: int = 0,
-                 collate_fn: Any = None, pin_memory: bool = False, drop_last: bool = False,
-                 timeout: float = 0, worker_init_fn: Any = None,
-                 multiprocessing_context: Any = None, generator: Any = None, *,
-                 prefetch_factor: int | None = None, persistent_workers: bool = False,
-                 pin_memory_device: str = "", in_order: bool = True) -> None:
+    def __init__(
+        self,
+        dataset: Dataset,
+        batch_size: int | None = 1,
+        shuffle: bool | None = None,
+        sampler: Sampler | Iterable | None = None,
+        batch_sampler: Sampler | Iterable | None = None,
+        num_workers: int = 0,
+        collate_fn: Any = None,
+        pin_memory: bool = False,
+        drop_last: bool = False,
+        timeout: float = 0,
+        worker_init_fn: Any = None,
+        multiprocessing_context: Any = None,
+        generator: Any = None,
+        *,
+        prefetch_factor: int | None = None,
+        persistent_workers: bool = False,
+        pin_memory_device: str = "",
+        in_order: bool = True,
+    ) -> None:
         global _warned_workers
         if num_workers < 0:
-            raise ValueError("num_workers option should be non-negative; "
-                             "use num_workers=0 to disable multiprocessing.")
+            raise ValueError(
+                "num_workers option should be non-negative; "
+                "use num_workers=0 to disable multiprocessing."
+            )
         if timeout < 0:
             raise ValueError("timeout option should be non-negative")
         if num_workers == 0 and prefetch_factor is not None:
@@ -71,14 +86,20 @@ class DataLoader:
         if isinstance(dataset, IterableDataset):
             self._iterable = True
             if shuffle not in {False, None}:
-                raise ValueError("DataLoader with IterableDataset: expected unspecified shuffle "
-                                 f"option, but got shuffle={shuffle}")
+                raise ValueError(
+                    "DataLoader with IterableDataset: expected unspecified shuffle "
+                    f"option, but got shuffle={shuffle}"
+                )
             if sampler is not None:
-                raise ValueError("DataLoader with IterableDataset: expected unspecified sampler "
-                                 f"option, but got sampler={sampler}")
+                raise ValueError(
+                    "DataLoader with IterableDataset: expected unspecified sampler "
+                    f"option, but got sampler={sampler}"
+                )
             if batch_sampler is not None:
-                raise ValueError("DataLoader with IterableDataset: expected unspecified "
-                                 f"batch_sampler option, but got batch_sampler={batch_sampler}")
+                raise ValueError(
+                    "DataLoader with IterableDataset: expected unspecified "
+                    f"batch_sampler option, but got batch_sampler={batch_sampler}"
+                )
         else:
             shuffle = bool(shuffle)
             self._iterable = False
@@ -86,13 +107,17 @@ class DataLoader:
             raise ValueError("sampler option is mutually exclusive with shuffle")
         if batch_sampler is not None:
             if batch_size != 1 or shuffle or sampler is not None or drop_last:
-                raise ValueError("batch_sampler option is mutually exclusive "
-                                 "with batch_size, shuffle, sampler, and drop_last")
+                raise ValueError(
+                    "batch_sampler option is mutually exclusive "
+                    "with batch_size, shuffle, sampler, and drop_last"
+                )
             batch_size = None
             drop_last = False
         elif batch_size is None and drop_last:
-            raise ValueError("batch_size=None option disables auto-batching "
-                             "and is mutually exclusive with drop_last")
+            raise ValueError(
+                "batch_size=None option disables auto-batching "
+                "and is mutually exclusive with drop_last"
+            )
         if sampler is None:
             if self._iterable:
                 sampler = _InfiniteConstantSampler()
@@ -131,8 +156,14 @@ class DataLoader:
         self.__initialized = True
 
     def __setattr__(self, attr: str, val: Any) -> None:
-        if self.__initialized and attr in ("batch_size", "batch_sampler", "sampler",
-                                           "drop_last", "dataset", "persistent_workers"):
+        if self.__initialized and attr in (
+            "batch_size",
+            "batch_sampler",
+            "sampler",
+            "drop_last",
+            "dataset",
+            "persistent_workers",
+        ):
             raise ValueError(
                 f"{attr} attribute should not be set after {type(self).__name__} is initialized"
             )
@@ -153,8 +184,11 @@ class DataLoader:
         if self._iterable:
             length = self._IterableDataset_len_called = len(self.dataset)  # type: ignore
             if self.batch_size is not None:
-                length = (length // self.batch_size if self.drop_last
-                          else math.ceil(length / self.batch_size))
+                length = (
+                    length // self.batch_size
+                    if self.drop_last
+                    else math.ceil(length / self.batch_size)
+                )
             return length
         return len(self._index_sampler)
 
@@ -170,7 +204,7 @@ def _tensor_source(ds: Any) -> tuple[tuple, Any] | None:
         return None
     if not all(isinstance(t._data, np.ndarray) for t in ds.tensors):
         return None
-    return ds.tensors, maps[::-1]
+    return ds.tensors, maps  # outermost Subset first
 
 
 class _DataLoaderIter:
@@ -206,12 +240,13 @@ class _DataLoaderIter:
         index = next(self._sampler_iter)
         data = self._fetch_iterable(index) if self._iterable else self._fetch_map(index)
         self._num_yielded += 1
-        if (self._iterable and self._len_called is not None
-                and self._num_yielded > self._len_called):
+        if self._iterable and self._len_called is not None and self._num_yielded > self._len_called:
             warnings.warn(
                 f"Length of IterableDataset {self._dataset} was reported to be "
                 f"{self._len_called}(when accessing len(dataloader)), but {self._num_yielded} "
-                "samples have been fetched. ", stacklevel=2)
+                "samples have been fetched. ",
+                stacklevel=2,
+            )
         return data
 
     def _fetch_map(self, index: Any) -> Any:

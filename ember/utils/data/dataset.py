@@ -15,8 +15,14 @@ from ..._random import randperm
 from ..._tensor import Tensor
 
 __all__ = [
-    "Dataset", "IterableDataset", "TensorDataset", "StackDataset", "ConcatDataset",
-    "ChainDataset", "Subset", "random_split",
+    "Dataset",
+    "IterableDataset",
+    "TensorDataset",
+    "StackDataset",
+    "ConcatDataset",
+    "ChainDataset",
+    "Subset",
+    "random_split",
 ]
 
 
@@ -178,8 +184,10 @@ class Subset(Dataset):
     def __init__(self, dataset: Dataset, indices: Sequence[int]) -> None:
         self.dataset = dataset
         self.indices = indices
-        if (type(self).__getitem__ is not Subset.__getitem__
-                and type(self).__getitems__ is Subset.__getitems__):
+        if (
+            type(self).__getitem__ is not Subset.__getitem__
+            and type(self).__getitems__ is Subset.__getitems__
+        ):
             raise NotImplementedError(
                 f"{type(self).__name__} overrides __getitem__ but not __getitems__. "
                 "When subclassing Subset and overriding __getitem__, you must also override "
@@ -204,8 +212,9 @@ class Subset(Dataset):
         return len(self.indices)
 
 
-def random_split(dataset: Dataset, lengths: Sequence[int | float],
-                 generator: Any = default_generator) -> list[Subset]:
+def random_split(
+    dataset: Dataset, lengths: Sequence[int | float], generator: Any = default_generator
+) -> list[Subset]:
     """Split ``dataset`` into non-overlapping random subsets of the given lengths (or fractions
     summing to 1: floor(frac * n) each, the remainder handed out round-robin)."""
     n = len(dataset)  # type: ignore[arg-type]
@@ -220,8 +229,10 @@ def random_split(dataset: Dataset, lengths: Sequence[int | float],
         lengths = sizes
         for i, length in enumerate(lengths):
             if length == 0:
-                warnings.warn(f"Length of split at index {i} is 0. "
-                              f"This might result in an empty dataset.", stacklevel=2)
+                warnings.warn(
+                    f"Length of split at index {i} is 0. This might result in an empty dataset.",
+                    stacklevel=2,
+                )
     if sum(lengths) != n:
         raise ValueError(
             "Sum of input lengths does not equal the length of the input dataset! Hint: the "
@@ -229,5 +240,7 @@ def random_split(dataset: Dataset, lengths: Sequence[int | float],
             "pass counts summing to len(dataset) or fractions summing to 1."
         )
     indices = randperm(sum(lengths), generator=generator).tolist()  # type: ignore[arg-type]
-    return [Subset(dataset, indices[offset - length:offset])
-            for offset, length in zip(itertools.accumulate(lengths), lengths, strict=True)]
+    return [
+        Subset(dataset, indices[offset - length : offset])
+        for offset, length in zip(itertools.accumulate(lengths), lengths, strict=True)
+    ]

@@ -11,14 +11,18 @@ from typing import Any
 
 import numpy as np
 
-from ..._generator import Generator, _gen
-from ..._random import multinomial, randint, randperm
 from ..._creation import as_tensor
 from ..._dtype import float64
+from ..._generator import Generator, _gen
+from ..._random import multinomial, randint, randperm
 
 __all__ = [
-    "Sampler", "SequentialSampler", "RandomSampler", "SubsetRandomSampler",
-    "WeightedRandomSampler", "BatchSampler",
+    "Sampler",
+    "SequentialSampler",
+    "RandomSampler",
+    "SubsetRandomSampler",
+    "WeightedRandomSampler",
+    "BatchSampler",
 ]
 
 
@@ -59,8 +63,13 @@ def _seeded_generator(generator: Any) -> Any:
 class RandomSampler(Sampler):
     """A random permutation (or ``num_samples`` draws, with replacement if asked)."""
 
-    def __init__(self, data_source: Sized, replacement: bool = False,
-                 num_samples: int | None = None, generator: Any = None) -> None:
+    def __init__(
+        self,
+        data_source: Sized,
+        replacement: bool = False,
+        num_samples: int | None = None,
+        generator: Any = None,
+    ) -> None:
         self.data_source = data_source
         self.replacement = replacement
         self._num_samples = num_samples
@@ -86,12 +95,11 @@ class RandomSampler(Sampler):
         if self.replacement:
             for _ in range(self.num_samples // 32):
                 yield from randint(high=n, size=(32,), generator=generator).tolist()
-            yield from randint(high=n, size=(self.num_samples % 32,),
-                               generator=generator).tolist()
+            yield from randint(high=n, size=(self.num_samples % 32,), generator=generator).tolist()
         else:
             for _ in range(self.num_samples // n):
                 yield from randperm(n, generator=generator).tolist()
-            yield from randperm(n, generator=generator).tolist()[:self.num_samples % n]
+            yield from randperm(n, generator=generator).tolist()[: self.num_samples % n]
 
     def __len__(self) -> int:
         return self.num_samples
@@ -115,10 +123,14 @@ class SubsetRandomSampler(Sampler):
 class WeightedRandomSampler(Sampler):
     """``num_samples`` indices drawn with probabilities proportional to ``weights``."""
 
-    def __init__(self, weights: Sequence[float], num_samples: int, replacement: bool = True,
-                 generator: Any = None) -> None:
-        if (not isinstance(num_samples, int) or isinstance(num_samples, bool)
-                or num_samples <= 0):
+    def __init__(
+        self,
+        weights: Sequence[float],
+        num_samples: int,
+        replacement: bool = True,
+        generator: Any = None,
+    ) -> None:
+        if not isinstance(num_samples, int) or isinstance(num_samples, bool) or num_samples <= 0:
             raise ValueError(
                 f"num_samples should be a positive integer value, but got num_samples={num_samples}"
             )
@@ -138,8 +150,9 @@ class WeightedRandomSampler(Sampler):
         self.generator = generator
 
     def __iter__(self) -> Iterator[int]:
-        rand_tensor = multinomial(self.weights, self.num_samples, self.replacement,
-                                  generator=self.generator)
+        rand_tensor = multinomial(
+            self.weights, self.num_samples, self.replacement, generator=self.generator
+        )
         yield from iter(rand_tensor.tolist())
 
     def __len__(self) -> int:
@@ -150,8 +163,7 @@ class BatchSampler(Sampler):
     """Groups another sampler's indices into lists of ``batch_size`` (last one shorter unless
     ``drop_last``)."""
 
-    def __init__(self, sampler: Sampler | Iterable[int], batch_size: int,
-                 drop_last: bool) -> None:
+    def __init__(self, sampler: Sampler | Iterable[int], batch_size: int, drop_last: bool) -> None:
         if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size <= 0:
             raise ValueError(
                 f"batch_size should be a positive integer value, but got batch_size={batch_size}"
