@@ -81,7 +81,8 @@ from .ops.inplace import *  # noqa: F401,F403
 _inplace.install()
 
 from . import _random as random  # noqa: E402
-_LAZY = ("nn", "optim", "utils")  # submodules loaded on first use, keeping `import ember` fast
+# submodules loaded on first use, keeping `import ember` fast
+_LAZY = ("nn", "optim", "utils", "func", "viz")
 
 
 def __getattr__(name: str):  # noqa: ANN202 - PEP 562 module attribute hook

@@ -6,6 +6,12 @@ from typing import Any
 
 import numpy as np
 
+from .anomaly_mode import (
+    detect_anomaly,
+    is_anomaly_check_nan_enabled,
+    is_anomaly_enabled,
+    set_detect_anomaly,
+)
 from .engine import execute
 from .grad_mode import (
     enable_grad,
@@ -19,6 +25,14 @@ from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from .graph import AccumulateGrad, Node
 
 __all__ = [
+    "detect_anomaly",
+    "set_detect_anomaly",
+    "is_anomaly_enabled",
+    "is_anomaly_check_nan_enabled",
+    "Function",
+    "FunctionCtx",
+    "once_differentiable",
+    "functional",
     "gradcheck",
     "gradgradcheck",
     "GradcheckError",
@@ -212,3 +226,18 @@ def Variable(data: Any, requires_grad: bool = False, volatile: bool = False) -> 
         data.requires_grad_(True)
     return data
 
+
+_LAZY = {"functional": None, "Function": "function", "FunctionCtx": "function",
+         "once_differentiable": "function"}
+
+
+def __getattr__(name: str):  # noqa: ANN202 - PEP 562: loaded on first use
+    # these modules import Tensor, whose module imports this package: load them lazily
+    if name in _LAZY:
+        import importlib
+
+        mod = importlib.import_module("." + (_LAZY[name] or name), __name__)
+        value = mod if _LAZY[name] is None else getattr(mod, name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'ember.autograd' has no attribute '{name}'")

@@ -12,6 +12,8 @@ from typing import Any
 
 import numpy as np
 
+from . import anomaly_mode as _anomaly
+from .anomaly_mode import ANOMALY
 from .grad_mode import STATE
 from .graph import ARRAY_TYPES as _ARRAYS
 from .graph import AccumulateGrad, Node, accumulate_into
@@ -195,88 +197,102 @@ def _walk_capture(ready: list, bufs: dict, deps: dict, keep_graph: bool, cap_at:
                   captured: list, needed: set, accumulate: bool) -> None:
     """The walk for autograd.grad / backward(inputs=): record the gradients reaching the
     captured edges; run only the nodes that lead to them."""
-    while ready:
-        fn = ready.pop()
-        g = bufs.pop(fn, None)
-        grads_in: Any = None
-        if g is not None and not (fn._nout != 1 and all(x is None for x in g)):
-            h = fn._hooks
-            if h is not None:
-                g = _run_pre_hooks(fn, h, g)
-            if fn in cap_at:
-                for i, nr in cap_at[fn]:
-                    gi = g if fn._nout == 1 else g[nr]
-                    captured[i] = gi if captured[i] is None else _add(captured[i], gi)
-            is_acc = type(fn) is AccumulateGrad
-            if is_acc:
-                run = accumulate and (needed is None or fn in cap_at)
-            else:  # a captured non-leaf runs only when it leads to another captured node
-                run = needed is None or any(c in needed for c, _ in fn._next)
-            if run:
-                grads_in = fn.backward(g)
-                if not keep_graph:
-                    fn._release()
-                if h is not None and not is_acc:
-                    grads_in = _run_post_hooks(fn, h, grads_in, g)
-                meta = fn._meta
-                if meta is not None:
-                    grads_in = _fix(fn, grads_in, meta)
-        nxts = fn._next
-        for k in range(len(nxts)):
-            nxt, nr = nxts[k]
-            if nxt is None or (needed is not None and nxt not in needed):
-                continue
-            if grads_in is not None:
-                gi = grads_in[k]
-                if gi is not None:
-                    _accum(bufs, nxt, nr, gi)
-            d = deps[nxt] - 1
-            deps[nxt] = d
-            if d == 0:
-                ready.append(nxt)
+    fn = None
+    try:
+        while ready:
+            fn = ready.pop()
+            g = bufs.pop(fn, None)
+            grads_in: Any = None
+            if g is not None and not (fn._nout != 1 and all(x is None for x in g)):
+                h = fn._hooks
+                if h is not None:
+                    g = _run_pre_hooks(fn, h, g)
+                if fn in cap_at:
+                    for i, nr in cap_at[fn]:
+                        gi = g if fn._nout == 1 else g[nr]
+                        captured[i] = gi if captured[i] is None else _add(captured[i], gi)
+                is_acc = type(fn) is AccumulateGrad
+                if is_acc:
+                    run = accumulate and (needed is None or fn in cap_at)
+                else:  # a captured non-leaf runs only when it leads to another captured node
+                    run = needed is None or any(c in needed for c, _ in fn._next)
+                if run:
+                    grads_in = fn.backward(g)
+                    if ANOMALY[0]:
+                        _anomaly.check_output(fn, grads_in)
+                    if not keep_graph:
+                        fn._release()
+                    if h is not None and not is_acc:
+                        grads_in = _run_post_hooks(fn, h, grads_in, g)
+                    meta = fn._meta
+                    if meta is not None:
+                        grads_in = _fix(fn, grads_in, meta)
+            nxts = fn._next
+            for k in range(len(nxts)):
+                nxt, nr = nxts[k]
+                if nxt is None or (needed is not None and nxt not in needed):
+                    continue
+                if grads_in is not None:
+                    gi = grads_in[k]
+                    if gi is not None:
+                        _accum(bufs, nxt, nr, gi)
+                d = deps[nxt] - 1
+                deps[nxt] = d
+                if d == 0:
+                    ready.append(nxt)
 
+    except Exception as e:  # zero-cost unless raised: name the failing node's origin
+        _anomaly.annotate(fn, e)
+        raise
 
 def _walk(ready: list, bufs: dict, deps: dict, keep_graph: bool) -> None:
     """The common walk (no captured inputs): run each node once all its gradients are in."""
     pop, bufs_pop, bufs_get, push = ready.pop, bufs.pop, bufs.get, ready.append
-    while ready:
-        fn = pop()
-        g = bufs_pop(fn, None)
-        grads_in: Any = None
-        gi = None  # drop the previous node's last gradient (AccumulateGrad may steal buffers)
-        if g is not None and (fn._nout == 1 or any(x is not None for x in g)):
-            h = fn._hooks
-            if h is not None:
-                g = _run_pre_hooks(fn, h, g)
-            grads_in = fn.backward(g)
-            if not keep_graph and (fn._saved is not None or fn._out is not None):
-                fn._release()
-            if h is not None and type(fn) is not AccumulateGrad:
-                grads_in = _run_post_hooks(fn, h, grads_in, g)
-            if fn._meta is not None:
-                grads_in = _fix(fn, grads_in, fn._meta)
-        if grads_in is None:
-            for nxt, _ in fn._next:
-                if nxt is not None:
-                    d = deps[nxt] - 1
-                    deps[nxt] = d
-                    if d == 0:
-                        push(nxt)
-            continue
-        for (nxt, nr), gi in zip(fn._next, grads_in, strict=False):
-            if nxt is None:
+    fn = None
+    try:
+        while ready:
+            fn = pop()
+            g = bufs_pop(fn, None)
+            grads_in: Any = None
+            gi = None  # drop the previous node's last gradient (AccumulateGrad may steal buffers)
+            if g is not None and (fn._nout == 1 or any(x is not None for x in g)):
+                h = fn._hooks
+                if h is not None:
+                    g = _run_pre_hooks(fn, h, g)
+                grads_in = fn.backward(g)
+                if ANOMALY[0]:
+                    _anomaly.check_output(fn, grads_in)
+                if not keep_graph and (fn._saved is not None or fn._out is not None):
+                    fn._release()
+                if h is not None and type(fn) is not AccumulateGrad:
+                    grads_in = _run_post_hooks(fn, h, grads_in, g)
+                if fn._meta is not None:
+                    grads_in = _fix(fn, grads_in, fn._meta)
+            if grads_in is None:
+                for nxt, _ in fn._next:
+                    if nxt is not None:
+                        d = deps[nxt] - 1
+                        deps[nxt] = d
+                        if d == 0:
+                            push(nxt)
                 continue
-            if gi is not None:
-                if nxt._nout == 1:
-                    prev = bufs_get(nxt)
-                    bufs[nxt] = gi if prev is None else prev + gi
-                else:
-                    _accum(bufs, nxt, nr, gi)
-            d = deps[nxt] - 1
-            deps[nxt] = d
-            if d == 0:
-                push(nxt)
+            for (nxt, nr), gi in zip(fn._next, grads_in, strict=False):
+                if nxt is None:
+                    continue
+                if gi is not None:
+                    if nxt._nout == 1:
+                        prev = bufs_get(nxt)
+                        bufs[nxt] = gi if prev is None else prev + gi
+                    else:
+                        _accum(bufs, nxt, nr, gi)
+                d = deps[nxt] - 1
+                deps[nxt] = d
+                if d == 0:
+                    push(nxt)
 
+    except Exception as e:  # zero-cost unless raised: name the failing node's origin
+        _anomaly.annotate(fn, e)
+        raise
 
 def _accum(bufs: dict, node: Node, nr: int, g: Any) -> None:
     """Add ``g`` into the buffer of ``node``'s output ``nr`` (never mutating arrays we got)."""

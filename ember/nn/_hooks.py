@@ -83,6 +83,17 @@ class BackwardHook:
                 grads = tuple(r) if isinstance(r, (tuple, list)) else (r,)
         self.grad_outputs = grads
         if not self.inputs_require_grad:
+            if m._backward_hooks:
+                import warnings
+
+                warnings.warn(
+                    "Full backward hook is firing when gradients are computed with respect to "
+                    "module outputs since no inputs require gradients. See "
+                    "https://docs.pytorch.org/docs/main/generated/torch.nn.Module.html"
+                    "#torch.nn.Module.register_full_backward_hook for more details.",
+                    UserWarning,
+                    stacklevel=2,
+                )
             self._call_hooks((None,) * max(self.n_inputs, 1))
         return grads
 

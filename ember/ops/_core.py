@@ -15,6 +15,7 @@ import numpy as np
 
 from .. import _dtype as D
 from .._tensor import Tensor, _new
+from ..autograd.anomaly_mode import ANOMALY, capture
 from ..autograd.grad_mode import STATE
 from ..autograd.graph import ARRAY_TYPES as _ARR
 from ..autograd.graph import NOEDGE, Node, _ver
@@ -88,6 +89,8 @@ def unary(cls: type, a: Tensor, out: Any, save_input: bool = False, save_out: bo
     if e is None or not STATE.enabled:
         return _new(out, None)
     n = cls()
+    if ANOMALY[0]:
+        n._trace = capture()
     n._next = (e,)
     if save_input:
         n._saved = (a,)
@@ -113,6 +116,8 @@ def binary(cls: type, a: Tensor, b: Any, out: Any, save: int = 0, save_out: bool
     if (ea is None and eb is None) or not STATE.enabled:
         return _new(out, None)
     n = cls()
+    if ANOMALY[0]:
+        n._trace = capture()
     n._next = (ea or NOEDGE, eb or NOEDGE)
     if save:
         if save == 1:
@@ -161,6 +166,8 @@ def record(cls: type, inputs: tuple, out: Any, saved: tuple = (), save_out: bool
     else:
         return _new(out, None)
     n = cls()
+    if ANOMALY[0]:
+        n._trace = capture()
     n._next = edges
     if saved:
         n._saved = saved

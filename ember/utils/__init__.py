@@ -1,7 +1,7 @@
-"""ember.utils: data loading utilities (``ember.utils.data``)."""
+"""ember.utils: data loading (``ember.utils.data``) and activation checkpointing."""
 
 from __future__ import annotations
 
-from . import data
+from . import checkpoint, data
 
-__all__ = ["data"]
+__all__ = ["checkpoint", "data"]
