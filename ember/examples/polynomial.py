@@ -1,4 +1,4 @@
-""""Learning PyTorch with examples": fit ``y = sin(x)`` on [-pi, pi] with a cubic polynomial.
+"""Fit ``y = sin(x)`` on [-pi, pi] with a cubic polynomial, as in "Learning PyTorch with examples".
 
     python -m ember.examples.polynomial [--quick] [--torch]
 
