@@ -82,7 +82,7 @@ _inplace.install()
 
 from . import _random as random  # noqa: E402
 # submodules loaded on first use, keeping `import ember` fast
-_LAZY = ("nn", "optim", "utils", "func", "viz")
+_LAZY = ("nn", "optim", "utils", "func", "viz", "distributed")
 
 
 def __getattr__(name: str):  # noqa: ANN202 - PEP 562 module attribute hook

@@ -1,0 +1,5 @@
+"""ember.nn.parallel: DistributedDataParallel over ember.distributed (MPI)."""
+
+from .distributed import DistributedDataParallel
+
+__all__ = ["DistributedDataParallel"]

@@ -1,0 +1,290 @@
+"""DistributedDataParallel: one model replica per MPI rank, gradients averaged during backward.
+
+At construction the ranks check they hold the same model (names, shapes, dtypes), then rank 0's
+parameters and buffers are broadcast to all.  Parameters are grouped, in reverse registration
+order (roughly the order backward produces their gradients), into buckets of one dtype: the
+first holds about 1 MB, the others ``bucket_cap_mb``.  A post-accumulate-grad hook on every
+parameter counts the bucket down; when a bucket is complete its gradients are copied into the
+bucket's flat buffer and a non-blocking MPI all-reduce starts at once, while backward goes on
+computing earlier layers.  Buckets start in index order on every rank (MPI needs the same order
+everywhere).  When the last bucket has started, the reductions are waited for and every
+``.grad`` becomes grad_avg = (1/world) sum over ranks of grad_rank.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import weakref
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+
+from ... import distributed as dist
+from ..._tensor import Tensor, _new
+from ...autograd.grad_mode import is_grad_enabled
+from ...distributed._group import wait
+from ..modules.module import Module
+
+_FIRST_BUCKET_BYTES = 1024 * 1024  # torch's first bucket is small so reduction starts early
+
+_UNFINISHED = (
+    "Expected to have finished reduction in the prior iteration before starting a new one. This "
+    "error indicates that your module has parameters that were not used in producing loss. You "
+    "can enable unused parameter detection by passing the keyword argument "
+    "`find_unused_parameters=True` to `ember.nn.parallel.DistributedDataParallel`, and by making "
+    "sure all `forward` function outputs participate in calculating loss."
+)
+
+
+class _Bucket:
+    """Parameters reduced together through one flat buffer."""
+
+    __slots__ = ("idx", "offsets", "buf", "req")
+
+    def __init__(self, idx: list[int], params: list[Tensor]) -> None:
+        self.idx = idx
+        sizes = [params[i]._data.size for i in idx]
+        self.offsets = np.concatenate(([0], np.cumsum(sizes))).astype(int).tolist()
+        self.buf = np.empty(self.offsets[-1], params[idx[0]]._data.dtype)
+        self.req: Any = None
+
+
+class DistributedDataParallel(Module):
+    """Data parallelism over MPI ranks: same model everywhere, gradients averaged in backward."""
+
+    def __init__(self, module: Module, device_ids: Any = None, output_device: Any = None,
+                 dim: int = 0, broadcast_buffers: bool = True, process_group: Any = None,
+                 bucket_cap_mb: float | None = None, find_unused_parameters: bool = False,
+                 check_reduction: bool = False, gradient_as_bucket_view: bool = False,
+                 static_graph: bool = False, **kwargs: Any) -> None:
+        super().__init__()
+        g = dist.world()
+        self.module = module
+        self.broadcast_buffers = broadcast_buffers
+        self.find_unused_parameters = find_unused_parameters
+        self.require_backward_grad_sync = True
+        self.require_forward_param_sync = True
+        self.static_graph = static_graph
+        self.gradient_as_bucket_view = gradient_as_bucket_view
+        self.bucket_bytes_cap = int((25 if bucket_cap_mb is None else bucket_cap_mb) * 2**20)
+        named = [(n, p) for n, p in module.named_parameters() if p.requires_grad]
+        if not named:
+            raise RuntimeError(
+                "DistributedDataParallel is not needed when a module doesn't have any parameter "
+                "that requires a gradient."
+            )
+        self._g = g
+        self._comm = g.dup()
+        self._names = [n for n, _ in named]
+        self._params = [p for _, p in named]
+        self._verify_same_model()
+        self._sync_states(list(module.parameters()) + list(module.buffers()))
+        self._buckets = self._make_buckets()
+        self._bucket_of = [0] * len(self._params)
+        for b, bk in enumerate(self._buckets):
+            for i in bk.idx:
+                self._bucket_of[i] = b
+        self._reset()
+        self._expect = False
+        me = weakref.ref(self)
+        self._handles = [p.register_post_accumulate_grad_hook(_hook(me, i))
+                         for i, p in enumerate(self._params)]
+
+    # ------------------------------------------------------------------ construction
+    def _verify_same_model(self) -> None:
+        """Every rank must hold parameters with the same names, shapes and dtypes."""
+        g = self._g
+        if g.size == 1:
+            return
+        mine = [(n, tuple(p._data.shape), p._data.dtype.name)
+                for n, p in zip(self._names, self._params, strict=True)]
+        every = self._comm.allgather(mine)
+        for r, theirs in enumerate(every):
+            if theirs == every[0]:
+                continue
+            if len(theirs) != len(every[0]):
+                head = (f"DDP expects same model across all ranks, but Rank {r} has "
+                        f"{len(theirs)} params, while rank 0 has inconsistent {len(every[0])} "
+                        "params.")
+            else:
+                head = "DDP expects same model across all ranks."
+            for a, b in zip(every[0], theirs, strict=False):
+                if a != b:
+                    head += (f" First difference: parameter '{a[0]}' is {list(a[1])} {a[2]} on "
+                             f"rank 0 but '{b[0]}' is {list(b[1])} {b[2]} on rank {r}.")
+                    break
+            raise RuntimeError(
+                head + " Build the same model on every rank (only the values may differ: rank "
+                "0's are broadcast to the others)."
+            )
+
+    def _sync_states(self, tensors: list[Tensor]) -> None:
+        """Broadcast rank 0's values (one flat message per dtype)."""
+        g = self._g
+        if g.size == 1 or not tensors:
+            return
+        by_dtype: dict = {}
+        for t in tensors:
+            by_dtype.setdefault(t._data.dtype, []).append(t)
+        for dtype, ts in by_dtype.items():
+            wire = np.float32 if dtype == np.float16 else dtype
+            flat = np.concatenate([np.asarray(t._data, wire).reshape(-1) for t in ts])
+            wait(self._comm.Ibcast(flat, root=0), "DistributedDataParallel broadcast", g)
+            off = 0
+            for t in ts:
+                a = t._array()
+                a[...] = flat[off:off + a.size].reshape(a.shape)
+                off += a.size
+
+    def _make_buckets(self) -> list[_Bucket]:
+        buckets: list[_Bucket] = []
+        cur: list[int] = []
+        size = 0
+        cap = min(_FIRST_BUCKET_BYTES, self.bucket_bytes_cap)
+        for i in reversed(range(len(self._params))):
+            d = self._params[i]._data
+            if cur and (size + d.nbytes > cap or d.dtype != self._params[cur[0]]._data.dtype):
+                buckets.append(_Bucket(cur, self._params))
+                cur, size, cap = [], 0, self.bucket_bytes_cap
+            cur.append(i)
+            size += d.nbytes
+        buckets.append(_Bucket(cur, self._params))
+        return buckets
+
+    # ------------------------------------------------------------------ per iteration
+    def _reset(self) -> None:
+        self._ready = [False] * len(self._params)
+        self._left = [len(b.idx) for b in self._buckets]
+        self._used = [0] * len(self._params)
+        self._next = 0
+        self._any_ready = False
+
+    def forward(self, *inputs: Any, **kwargs: Any) -> Any:
+        """Run the wrapped module; prepare the gradient reduction of the coming backward."""
+        if self._expect and self._any_ready:
+            missing = [i for i, r in enumerate(self._ready) if not r]
+            names = ", ".join(f"{i} ({self._names[i]})" for i in missing)
+            raise RuntimeError(
+                f"{_UNFINISHED}\nParameter indices which did not receive grad for rank "
+                f"{self._g.rank}: {names}"
+            )
+        if self.broadcast_buffers and self.require_forward_param_sync:
+            self._sync_states([b for b in self.module.buffers()])
+        out = self.module(*inputs, **kwargs)
+        self._reset()
+        self._expect = is_grad_enabled() and self.require_backward_grad_sync
+        if self._expect and self.find_unused_parameters:
+            used = _reachable_leaves(out)
+            for i, p in enumerate(self._params):
+                if p._edge is None or p._edge[0] not in used:
+                    self._mark_ready(i, used=False)
+        return out
+
+    @contextlib.contextmanager
+    def no_sync(self) -> Iterator[None]:
+        """Backward passes of forwards run inside only accumulate local gradients."""
+        old = self.require_backward_grad_sync
+        self.require_backward_grad_sync = False
+        try:
+            yield
+        finally:
+            self.require_backward_grad_sync = old
+
+    def _mark_ready(self, i: int, used: bool = True) -> None:
+        if self._ready[i]:
+            raise RuntimeError(
+                f"Expected to mark a variable ready only once. Parameter {i} ({self._names[i]}) "
+                "received its gradient twice in one backward pass of DistributedDataParallel "
+                "(e.g. two backward calls per forward, or a parameter shared between module "
+                "copies); call backward once per forward."
+            )
+        self._ready[i] = True
+        self._any_ready = True
+        if used:
+            self._used[i] = 1
+        b = self._bucket_of[i]
+        self._left[b] -= 1
+        if self._left[b] == 0:
+            while self._next < len(self._buckets) and self._left[self._next] == 0:
+                self._launch(self._buckets[self._next])
+                self._next += 1
+            if self._next == len(self._buckets):
+                self._finish()
+        elif self._next:
+            self._g.MPI.Request.Testall([b.req for b in self._buckets[:self._next]])
+
+    def _launch(self, bk: _Bucket) -> None:
+        buf, off = bk.buf, bk.offsets
+        for k, i in enumerate(bk.idx):
+            gr = self._params[i]._grad
+            if gr is None:
+                buf[off[k]:off[k + 1]] = 0
+            else:
+                buf[off[k]:off[k + 1]] = gr._data.reshape(-1)
+        bk.req = (self._comm.Iallreduce(self._g.MPI.IN_PLACE, buf, self._g.MPI.SUM)
+                  if self._g.size > 1 else None)
+
+    def _finish(self) -> None:
+        g = self._g
+        used = None
+        if self.find_unused_parameters and g.size > 1:
+            used = np.asarray(self._used, np.int32)
+            wait(self._comm.Iallreduce(g.MPI.IN_PLACE, used, g.MPI.MAX),
+                 "DistributedDataParallel", g)
+        elif self.find_unused_parameters:
+            used = np.asarray(self._used, np.int32)
+        scale = 1.0 / g.size
+        for bk in self._buckets:
+            if bk.req is not None:
+                wait(bk.req, "DistributedDataParallel all_reduce", g)
+                bk.req = None
+            off = bk.offsets
+            for k, i in enumerate(bk.idx):
+                if used is not None and not used[i]:
+                    continue
+                p = self._params[i]
+                avg = bk.buf[off[k]:off[k + 1]].reshape(p._data.shape) * scale
+                gr = p._grad
+                if gr is None:
+                    p._grad = _new(avg.astype(p._data.dtype, copy=False), None)
+                else:
+                    a = gr._array()
+                    if a.flags.writeable and a.shape == avg.shape:
+                        a[...] = avg
+                    else:
+                        gr._data = avg.astype(a.dtype, copy=False)
+        self._expect = False
+
+
+def _hook(me: Any, i: int) -> Any:
+    def on_grad(p: Tensor) -> None:
+        ddp = me()
+        if ddp is not None and ddp._expect:
+            ddp._mark_ready(i)
+    return on_grad
+
+
+def _reachable_leaves(out: Any) -> set:
+    """The AccumulateGrad nodes reachable from the tensors in ``out`` (iteratively)."""
+    stack: list = []
+    todo = [out]
+    while todo:
+        o = todo.pop()
+        if isinstance(o, Tensor):
+            if o._edge is not None:
+                stack.append(o._edge[0])
+        elif isinstance(o, (list, tuple)):
+            todo.extend(o)
+        elif isinstance(o, dict):
+            todo.extend(o.values())
+    seen: set = set()
+    while stack:
+        n = stack.pop()
+        if n is None or n in seen:
+            continue
+        seen.add(n)
+        for e in n._next:
+            if e is not None:
+                stack.append(e[0])
+    return seen
