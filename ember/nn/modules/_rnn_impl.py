@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from ...ops.join import cat, stack
 from ...ops.linalg import addmm, matmul
 
@@ -107,8 +109,14 @@ def run_stack(mod: Any, x: Any, h0: Any, c0: Any) -> tuple:
             k = layer * dirs + d
             w = tuple(getattr(mod, n) if n in mod._parameters else None
                       for n in mod._slot_names[k])
-            out, h, c = run_layer(mode, x, h0[k], None if c0 is None else c0[k], w, d == 1,
-                                  hidden)
+            if mode == "LSTM" and w[4] is None and x._data.dtype == np.float32:
+                # one fused node per layer, as torch's CPU kernel (float32, no projection)
+                from ._lstm_fused import lstm_layer
+
+                out, h, c = lstm_layer(x, h0[k], c0[k], w, d == 1)
+            else:
+                out, h, c = run_layer(mode, x, h0[k], None if c0 is None else c0[k], w, d == 1,
+                                      hidden)
             outs.append(out)
             hs.append(h)
             cs.append(c)
