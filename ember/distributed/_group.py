@@ -33,6 +33,7 @@ class _Group:
         self.rank: int = comm.Get_rank()
         self.size: int = comm.Get_size()
         self.timeout = timeout
+        self.pending: list = []  # posted point-to-point receives, advanced by every wait()
 
     def dup(self) -> Any:
         """A private communicator (DDP's buckets run on their own so user collectives never
@@ -163,7 +164,12 @@ def wait(req: Any, what: str, g: _Group | None = None, status: Any = None) -> No
     spin_until = now + 0.005
     pause = 5e-5
     spins = 0
+    pending = g.pending
     while not req.Test(status):
+        if pending:
+            for p in tuple(pending):
+                if p is not req:
+                    p.Test()
         spins += 1
         if spins & 63:
             continue

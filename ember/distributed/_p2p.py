@@ -57,31 +57,59 @@ def isend(tensor: Tensor, dst: int | None = None, group: Any = None, tag: int = 
     return _start_send(tensor, dst if dst is not None else group_dst, group, tag, "isend")
 
 
-def _finish_recv(g: _Group, tensor: Tensor, src: Any, tag: int, what: str) -> int:
-    a = tensor._array()
-    M = g.MPI
-    head = np.empty(_META, np.int64)
-    status = M.Status()
-    wait(g.comm.Irecv(head, M.ANY_SOURCE if src is None else src, 2 * tag), what, g, status)
-    source = status.Get_source()
-    want = _header("send", a.dtype, a.shape)
-    if (head != want).any():
-        n = int(head[4])
-        dt = np.dtype(_DTYPE_NAMES.get(int(head[1]), "float64"))
-        scratch = np.empty(n, np.float32 if dt == np.float16 else dt)
-        wait(g.comm.Irecv(scratch, source, 2 * tag + 1), what, g)
-        shape = [int(s) for s in head[6:6 + int(head[3])]]
-        raise RuntimeError(
-            f"ember.distributed.{what}: rank {source} sent a {shape} {dt.name} tensor but rank "
-            f"{g.rank} receives into a {list(a.shape)} {a.dtype.name} tensor; pass a tensor of "
-            "the sent shape and dtype"
-        )
-    buf = _stage(a) if a.dtype != np.float16 else np.empty(a.shape, np.float32)
-    wait(g.comm.Irecv(buf, source, 2 * tag + 1), what, g)
-    if buf is not a:
-        a[...] = buf
-    tensor._bump()
-    return int(source)
+class _PendingRecv:
+    """A posted receive: the header now, the payload as soon as the header has said its size.
+
+    Every :func:`wait` of the group advances the pending receives, so a rank blocked in its own
+    send still lets a peer's large message in (no deadlock for irecv; send; wait on every rank),
+    and the payload receive always has exactly the sent size (a smaller receive buffer would
+    make MPI truncate, which some Open MPI transports do not survive).
+    """
+
+    def __init__(self, g: _Group, tensor: Tensor, src: Any, tag: int, what: str) -> None:
+        a = tensor._array()
+        self.g, self.t, self.a, self.tag, self.what = g, tensor, a, tag, what
+        self.head = np.empty(_META, np.int64)
+        self.status = g.MPI.Status()
+        self.r_head = g.comm.Irecv(self.head, g.MPI.ANY_SOURCE if src is None else src, 2 * tag)
+        self.r_body: Any = None
+        self.buf: Any = None
+        self.source = -1
+        g.pending.append(self)
+
+    def Test(self, status: Any = None) -> bool:  # noqa: N802 - polled by wait() like a request
+        if self.r_body is None:
+            if not self.r_head.Test(self.status):
+                return False
+            self.source = self.status.Get_source()
+            a = self.a
+            if (self.head == _header("send", a.dtype, a.shape)).all():
+                self.buf = _stage(a) if a.dtype != np.float16 else np.empty(a.shape, np.float32)
+            else:  # receive what was sent, then report
+                dt = np.dtype(_DTYPE_NAMES.get(int(self.head[1]), "float64"))
+                self.buf = np.empty(int(self.head[4]), np.float32 if dt == np.float16 else dt)
+            self.r_body = self.g.comm.Irecv(self.buf, self.source, 2 * self.tag + 1)
+        if not self.r_body.Test():
+            return False
+        if self in self.g.pending:
+            self.g.pending.remove(self)
+        return True
+
+    def finish(self) -> int:
+        wait(self, self.what, self.g)
+        a, head = self.a, self.head
+        if self.buf.shape != a.shape:
+            dt = np.dtype(_DTYPE_NAMES.get(int(head[1]), "float64"))
+            shape = [int(x) for x in head[6:6 + int(head[3])]]
+            raise RuntimeError(
+                f"ember.distributed.{self.what}: rank {self.source} sent a {shape} {dt.name} "
+                f"tensor but rank {self.g.rank} receives into a {list(a.shape)} {a.dtype.name} "
+                "tensor; pass a tensor of the sent shape and dtype"
+            )
+        if self.buf is not a:
+            a[...] = self.buf
+        self.t._bump()
+        return int(self.source)
 
 
 def recv(tensor: Tensor, src: int | None = None, group: Any = None, tag: int = 0,
@@ -91,7 +119,7 @@ def recv(tensor: Tensor, src: int | None = None, group: Any = None, tag: int = 0
     src = src if src is not None else group_src
     if src is not None:
         src = _peer(g, src, "recv", "src")
-    return _finish_recv(g, _tensor(tensor, "recv"), src, tag, "recv")
+    return _PendingRecv(g, _tensor(tensor, "recv"), src, tag, "recv").finish()
 
 
 def irecv(tensor: Tensor, src: int | None = None, group: Any = None, tag: int = 0,
@@ -102,4 +130,4 @@ def irecv(tensor: Tensor, src: int | None = None, group: Any = None, tag: int = 
     if src is not None:
         src = _peer(g, src, "irecv", "src")
     t = _tensor(tensor, "irecv")
-    return Work(None, "irecv", g, lambda: _finish_recv(g, t, src, tag, "irecv"), [t])
+    return Work(None, "irecv", g, _PendingRecv(g, t, src, tag, "irecv").finish, [t])

@@ -141,6 +141,14 @@ def case_collectives(r: int, n: int) -> None:
         for q in reqs:
             q.wait()
         assert got.tolist() == [float((r - 1) % n)] * 4
+        # irecv posts its receive at once: irecv, then a blocking send of a large message, then
+        # wait, on every rank, must not deadlock
+        big = ember.full((300_000,), float(r))
+        got = ember.zeros(300_000)
+        q = dist.irecv(got, src=(r - 1) % n)
+        dist.send(big, dst=(r + 1) % n)
+        q.wait()
+        assert float(got[7]) == float((r - 1) % n)
     dist.barrier()
 
 
@@ -175,6 +183,16 @@ def case_errors(r: int, n: int) -> None:
             assert "into a [4] float32 tensor" in str(e)
         else:
             raise AssertionError("recv shape mismatch not detected")
+    # a bigger message than the receiving tensor: reported, not a crash or a hang
+    if r == 0:
+        dist.send(ember.zeros(50_000), dst=1)
+    elif r == 1:
+        try:
+            dist.recv(ember.zeros(10), src=0)
+        except RuntimeError as e:
+            assert "rank 0 sent a [50000] float32 tensor" in str(e), str(e)
+        else:
+            raise AssertionError("recv of a bigger message not detected")
     t = ember.arange(3)
     for bad, exc, text in (
         (lambda: dist.all_reduce(t, dist.ReduceOp.AVG), ValueError, "needs a floating-point"),
