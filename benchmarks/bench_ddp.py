@@ -92,8 +92,16 @@ def worker(steps: int) -> None:
             comm.Allreduce(MPI.IN_PLACE, dt, MPI.MAX)  # the slowest rank sets the pace
             if it >= 5:
                 times[kind].append(dt[0])
+    res = {k: statistics.median(v) for k, v in times.items()}
+    for kind in ("ddp", "ddp-small"):  # per-step means of DDP's own accounting, slowest rank
+        st = models[kind].comm_stats
+        per = np.array([st[f] / max(st["steps"], 1)
+                        for f in ("launch_s", "exposed_wait_s", "unpack_s")])
+        comm.Allreduce(MPI.IN_PLACE, per, MPI.MAX)
+        res[f"{kind}:launch"], res[f"{kind}:wait"], res[f"{kind}:unpack"] = per
+        res[f"{kind}:buckets"] = len(models[kind]._buckets)
     if r == 0:
-        print("RESULT", n, " ".join(f"{k}={statistics.median(v)}" for k, v in times.items()))
+        print("RESULT", n, " ".join(f"{k}={v}" for k, v in res.items()))
     dist.destroy_process_group()
 
 
@@ -131,6 +139,17 @@ def main() -> None:
         print(f"{n:>5} {ms['local']:>7.2f}ms {ms['ddp']:>7.2f}ms {ms['ddp-small']:>8.2f}ms "
               f"{ms['after']:>7.2f}ms {ms['comm']:>7.2f}ms "
               f"{share:>10.0%} {share_after:>12.0%}")
+    print("\nInside DDP (per step, slowest rank): copy+start of the buckets during backward, the "
+          "wait left after backward\n(communication not hidden), averaging back into .grad")
+    print(f"{'procs':>5} {'variant':>10} {'buckets':>8} {'launch':>9} {'wait':>9} {'unpack':>9} "
+          f"{'bare all-reduce':>16}")
+    for n, v in rows:
+        if n == 1:
+            continue
+        for kind in ("ddp", "ddp-small"):
+            print(f"{n:>5} {kind:>10} {int(v[kind + ':buckets']):>8} "
+                  f"{v[kind + ':launch'] * 1e3:>7.2f}ms {v[kind + ':wait'] * 1e3:>7.2f}ms "
+                  f"{v[kind + ':unpack'] * 1e3:>7.2f}ms {v['comm'] * 1e3:>14.2f}ms")
 
 
 if __name__ == "__main__":

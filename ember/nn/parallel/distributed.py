@@ -17,6 +17,7 @@ When the last bucket has started, the reductions are waited for and every
 from __future__ import annotations
 
 import contextlib
+import time
 import weakref
 from collections.abc import Iterator
 from typing import Any
@@ -86,6 +87,10 @@ class DistributedDataParallel(Module):
         self._sync_states(list(module.parameters()) + list(module.buffers()))
         self._set_buckets(list(reversed(range(len(self._params)))))
         self._order: list[int] | None = []  # readiness order, recorded once then rebuilt
+        # where the reduction's time goes (seconds summed over synchronised steps): copying
+        # gradients into buckets and starting them (during backward), waiting after the last
+        # gradient (the communication backward did not hide), averaging back into .grad
+        self.comm_stats = {"steps": 0, "launch_s": 0.0, "exposed_wait_s": 0.0, "unpack_s": 0.0}
         self._reset()
         self._expect = False
         me = weakref.ref(self)
@@ -235,6 +240,7 @@ class DistributedDataParallel(Module):
             self._g.MPI.Request.Testall([b.req for b in self._buckets[:self._next]])
 
     def _launch(self, bk: _Bucket) -> None:
+        t0 = time.perf_counter()
         buf, off = bk.buf, bk.offsets
         for k, i in enumerate(bk.idx):
             gr = self._params[i]._grad
@@ -246,6 +252,7 @@ class DistributedDataParallel(Module):
             bk.req = None
         else:
             bk.req = self._comm.Iallreduce(self._g.MPI.IN_PLACE, buf, self._g.MPI.SUM)
+        self.comm_stats["launch_s"] += time.perf_counter() - t0
 
     def _finish(self) -> None:
         g = self._g
@@ -257,10 +264,16 @@ class DistributedDataParallel(Module):
         elif self.find_unused_parameters:
             used = np.asarray(self._used, np.int32)
         scale = 1.0 / g.size
+        t0 = time.perf_counter()
         for bk in self._buckets:
             if bk.req is not None:
                 wait(bk.req, "DistributedDataParallel all_reduce", g)
                 bk.req = None
+        st = self.comm_stats
+        st["steps"] += 1
+        st["exposed_wait_s"] += time.perf_counter() - t0
+        t0 = time.perf_counter()
+        for bk in self._buckets:
             off = bk.offsets
             for k, i in enumerate(bk.idx):
                 if used is not None and not used[i]:
@@ -276,6 +289,7 @@ class DistributedDataParallel(Module):
                     p._grad = _new(src * scale, None)
                 else:
                     gr._data = (src * scale).astype(p._data.dtype, copy=False)
+        st["unpack_s"] += time.perf_counter() - t0
         self._expect = False
         if self._order is not None:
             self._rebuild_buckets()
