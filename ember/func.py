@@ -9,13 +9,11 @@ How these are computed (ember has reverse mode only):
   ``u``, and ``d<g(u), t>/du = J t``. No finite differences.
 * ``jacfwd`` returns exactly the Jacobian ``jacrev`` does (computed by reverse mode, row by row);
   only the cost profile differs from torch's forward mode.
-* ``vmap`` is vectorized: ``func`` runs ONCE on the whole batch, the mapped dimension moved to
-  the front. That equals mapping ``func`` over examples only when ``func`` treats leading dims as
-  batch (elementwise math, broadcasting, ``x @ W``, reductions over ``dim=-1`` ...). ember cannot
-  intercept ops, so each call also runs ``func`` on the first and last example (no grad) and
-  checks the batched result against them; a mismatch raises ``NotImplementedError`` instead of
-  returning wrong values. Mark a function with :func:`batch_transparent` to skip that check.
-  Random ops inside ``func`` are not supported (the check sees different values).
+* ``vmap`` is genuinely vectorized: ``func`` runs ONCE on batched tensors that report their
+  per-example shape; every op dispatches to a batching rule computing it for the whole batch
+  with ordinary ember ops (so autograd records it).  Ops without a rule raise a RuntimeError
+  naming the op.  See ``ember/_vmap``.  Transforms nest: ``vmap(grad(f))`` gives per-example
+  gradients, ``grad(vmap(f))``, ``vmap(vmap(f))``, ``vmap(jacrev(f))`` ...
 """
 
 from __future__ import annotations
@@ -23,16 +21,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-import numpy as np
-
 import ember
 
 from ._tensor import Tensor
-from .autograd import grad as _agrad
-from .autograd.grad_mode import enable_grad, is_grad_enabled, no_grad
+from ._vmap import _autodiff as _B
+from ._vmap import vmap
+from ._vmap._autodiff import agrad as _agrad
+from .autograd.grad_mode import enable_grad, is_grad_enabled
 
 __all__ = ["grad", "grad_and_value", "vjp", "jvp", "jacrev", "jacfwd", "hessian", "vmap",
-           "batch_transparent"]
+           "functional_call"]
 
 
 # ----------------------------------------------------------------------------- pytrees
@@ -72,6 +70,8 @@ def _unflatten(leaves: list, spec: Any) -> Any:
 
 def _fresh(leaves: list) -> tuple:
     """Differentiable copies of ``leaves``; ``keep`` says whether an outer graph tracks them."""
+    if _B.active():
+        return _B.lift(leaves)
     keep = is_grad_enabled() and any(isinstance(t, Tensor) and t.requires_grad for t in leaves)
     new = []
     for t in leaves:
@@ -247,7 +247,8 @@ def jvp(func: Callable, primals: Any, tangents: Any, *, strict: bool = False,
     keep = keep or any(t.requires_grad for t in tl)
     with enable_grad():
         live = [o for o in outs if o.requires_grad]
-        us = [ember.zeros_like(o, requires_grad=True) for o in live]
+        us = [_B.zeros_cotangent(o) if _B.active() else ember.zeros_like(o, requires_grad=True)
+              for o in live]
         gi = _agrad(live, leaves, us, create_graph=True, allow_unused=True) if live else []
         pairs = [(g, t) for g, t in zip(gi, tl, strict=False) if g is not None and
                  g.requires_grad]
@@ -280,7 +281,7 @@ def _jac(func: Callable, argnums: Any, has_aux: bool, api: str) -> Callable:
                 rows: list = [[] for _ in leaves]
                 flat = o.reshape(-1)
                 for j in range(flat.numel() if o.requires_grad else 0):
-                    seed = ember.zeros_like(flat)
+                    seed = ember.zeros(flat.numel(), dtype=flat.dtype)
                     seed._data[j] = 1
                     gs = _agrad(flat, leaves, seed, retain_graph=True, create_graph=keep,
                                 allow_unused=True)
@@ -315,183 +316,73 @@ def hessian(func: Callable, argnums: Any = 0) -> Callable:
     return jacfwd(jacrev(func, argnums), argnums)
 
 
-# ----------------------------------------------------------------------------- vmap
-def batch_transparent(func: Callable) -> Callable:
-    """Mark ``func`` as treating leading dims as batch: vmap then skips its per-example check."""
-    func._ember_batch_transparent = True
-    return func
 
 
-def _name(func: Callable) -> str:
-    return getattr(func, "__name__", repr(func))
+# ----------------------------------------------------------------------------- functional_call
+def functional_call(module: Any, parameter_and_buffer_dicts: Any, args: Any = None,
+                    kwargs: dict | None = None, *, tie_weights: bool = True,
+                    strict: bool = False) -> Any:
+    """module(*args, **kwargs) with its parameters/buffers replaced by the given tensors.
 
-
-def _leaf_dims(args: tuple, in_dims: Any, head: str) -> list:
-    """One in_dim per flattened leaf of ``args`` (torch's broadcasting of in_dims)."""
-    if isinstance(in_dims, int) and not isinstance(in_dims, bool):
-        return [in_dims] * len(_flatten(args)[0])
-    if not isinstance(in_dims, tuple):
-        raise ValueError(
-            f"{head}: expected `in_dims` to be int or a (potentially nested) tuple matching the "
-            f"structure of inputs, got: {type(in_dims)}."
-        )
-
-    def match(a: Any, d: Any) -> list:
-        if d is None or isinstance(d, int):
-            return [d] * len(_flatten(a)[0])
-        if isinstance(d, (tuple, list)) and isinstance(a, (tuple, list)) and len(a) == len(d):
-            return [x for ai, di in zip(a, d, strict=True) for x in match(ai, di)]
-        raise ValueError(
-            f"{head}: in_dims is not compatible with the structure of `inputs`. Hint: "
-            f"in_dims={in_dims!r} must give one entry per argument ({len(args)} given)."
-        )
-
-    return match(args, in_dims)
-
-
-def _close(a: np.ndarray, b: np.ndarray) -> bool:
-    if a.shape != b.shape:
-        return False
-    if a.dtype.kind in "fc":
-        tol = 1e-9 if a.dtype.itemsize >= 8 else 1e-4
-        return bool(np.allclose(a, b, rtol=tol, atol=tol, equal_nan=True))
-    return bool(np.array_equal(a, b))
-
-
-def _not_transparent(func: Callable, detail: str) -> NotImplementedError:
-    return NotImplementedError(
-        f"vmap: {_name(func)} is not batch-transparent: {detail}; ember's vmap batches by "
-        "running func on the batched tensor (mapped dim moved to the front), which works for "
-        "elementwise/broadcasting functions (and x @ W, reductions over dim=-1). Hint: use a "
-        "loop, or rewrite func with explicit batch dims (e.g. dim=-1 instead of dim=0, .mT "
-        "instead of .T)."
-    )
-
-
-def vmap(func: Callable, in_dims: Any = 0, out_dims: Any = 0, randomness: str = "error", *,
-         chunk_size: int | None = None) -> Callable:
-    """Vectorized map: func(x)[i] == func(x[i]) by one call of func on the whole batch.
-
-    See the module docstring: the batched call is checked against the first and last example
-    (unless func is marked :func:`batch_transparent`), and NotImplementedError is raised when
-    func does not treat the leading dim as a batch dim. ``chunk_size`` is accepted and ignored.
+    out = f(args; theta) where theta comes from the dicts ("layer.weight" -> tensor) instead of
+    the module's state; the module is restored afterwards.  Tied parameters (one tensor under
+    several names) follow the value given for any of their names when ``tie_weights``.
     """
-    if randomness not in ("error", "different", "same"):
-        raise RuntimeError(
-            "Only allowed values for randomness are 'error', 'different', or 'same'. Got "
-            f"{randomness}"
-        )
-
-    def wrapped(*args: Any, **kwargs: Any) -> Any:
-        head = f"vmap({_name(func)}, in_dims={in_dims}, ...)(<inputs>)"
-        leaves, spec = _flatten(args)
-        dims = _leaf_dims(args, in_dims, head)
-        norm, sizes = [], []
-        for x, d in zip(leaves, dims, strict=True):
-            if d is None:
-                norm.append(None)
-                continue
-            if not isinstance(x, Tensor):
+    dicts = parameter_and_buffer_dicts
+    dicts = dicts if isinstance(dicts, (tuple, list)) else (dicts,)
+    values: dict = {}
+    for d in dicts:
+        for k, v in d.items():
+            if k in values:
                 raise ValueError(
-                    f"{head}: Got in_dim={d} for an input but the input is of type {type(x)}. "
-                    "We cannot vmap over non-Tensor arguments, please use None as the "
-                    "respective in_dim"
+                    f"{k} appeared in multiple dictionaries; behavior of functional call is "
+                    "ambiguous"
                 )
-            n = x.dim()
-            if not -n <= d < n:
-                raise ValueError(
-                    f"{head}: Got in_dim={d} for some input, but that input is a Tensor of "
-                    f"dimensionality {n} so expected in_dim to satisfy -{n} <= in_dim < {n}."
-                )
-            norm.append(d % n)
-            sizes.append(x.shape[d])
-        if not sizes:
-            raise ValueError(
-                f"{head}: at least one input must be a Tensor mapped over. Hint: every in_dim "
-                "is None; give the batched input an integer in_dim."
-            )
-        if len(set(sizes)) > 1:
-            raise ValueError(
-                "vmap: Expected all tensors to have the same size in the mapped dimension, got "
-                f"sizes {sizes} for the mapped dimension"
-            )
-        bsz = sizes[0]
-        moved = [x if d is None else x.movedim(d, 0) for x, d in zip(leaves, norm, strict=True)]
-        try:
-            out = func(*_unflatten(moved, spec), **kwargs)
-            err = None
-        except Exception as e:  # noqa: BLE001 - re-raised below with the reason
-            out, err = None, e
-        outs, ospec = _flatten(out) if err is None else ([], None)
-        for o in outs:
-            if not isinstance(o, Tensor):
-                raise ValueError(
-                    f"vmap({_name(func)}, ...): `{_name(func)}` must only return Tensors, got "
-                    f"type {type(o)}. Did you mean to set out_dims= to None for output?"
-                )
-        batched = [True] * len(outs)
-        if err is not None or not getattr(func, "_ember_batch_transparent", False):
-            batched = _probe(func, moved, norm, spec, kwargs, bsz, outs, ospec, err)
-        odims = out_dims if isinstance(out_dims, tuple) else (out_dims,) * len(outs)
-        if len(odims) != len(outs):
-            raise ValueError(
-                f"vmap({_name(func)}, ..., out_dims={out_dims})(<inputs>): out_dims is not "
-                "compatible with the structure of `outputs`. Hint: give one out_dim per output."
-            )
-        res = []
-        for o, b, od in zip(outs, batched, odims, strict=True):
-            if od is None:
-                if b:
-                    raise ValueError(
-                        f"vmap({_name(func)}, ..., out_dims={out_dims}): can not return a "
-                        "BatchedTensor when out_dim is None. Hint: that output depends on the "
-                        "mapped input; give it an integer out_dim."
-                    )
-                res.append(o)
-                continue
-            if not b:
-                o = o.unsqueeze(0).expand(bsz, *o.shape)
-            n = o.dim()
-            if not -n <= od < n:
-                raise IndexError(
-                    f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], but "
-                    f"got {od})"
-                )
-            res.append(o.movedim(0, od))
-        return _unflatten(res, ospec)
-
-    return wrapped
+            values[k] = v
+    named = list(module.named_parameters(remove_duplicate=False)) + list(
+        module.named_buffers(remove_duplicate=False))
+    if tie_weights:
+        by_id: dict = {}
+        for k, t in named:
+            by_id.setdefault(id(t), []).append(k)
+        for names in by_id.values():
+            given = [n for n in names if n in values]
+            for n in names:
+                if given and n not in values:
+                    values[n] = values[given[0]]
+    if strict:
+        known = {k for k, _ in named}
+        missing = sorted(known - set(values))
+        unexpected = sorted(set(values) - known)
+        if missing or unexpected:
+            msg = f"Error(s) in reparametrizing for {type(module).__name__}:"
+            if unexpected:
+                msg += "\n\tUnexpected key(s): " + ", ".join(repr(k) for k in unexpected) + "."
+            if missing:
+                msg += "\n\tMissing key(s): " + ", ".join(repr(k) for k in missing) + "."
+            raise RuntimeError(msg)
+    saved = []
+    try:
+        for name, value in values.items():
+            prefix, _, leaf = name.rpartition(".")
+            mod = module.get_submodule(prefix) if prefix else module
+            for store in ("_parameters", "_buffers"):
+                table = mod.__dict__[store]
+                if leaf in table:
+                    saved.append((table, leaf, table[leaf]))
+                    table[leaf] = value
+                    break
+            else:
+                saved.append((mod.__dict__, leaf, mod.__dict__.get(leaf, _MISSING)))
+                mod.__dict__[leaf] = value
+        args = () if args is None else (args if isinstance(args, tuple) else (args,))
+        return module(*args, **(kwargs or {}))
+    finally:
+        for table, leaf, old in reversed(saved):
+            if old is _MISSING:
+                table.pop(leaf, None)
+            else:
+                table[leaf] = old
 
 
-def _probe(func: Callable, leaves: list, norm: list, spec: Any, kwargs: dict, bsz: int,
-           outs: list, ospec: Any, err: Exception | None) -> list:
-    """Check the batched outputs against func on single examples; say which are batched."""
-    batched = [True] * len(outs)
-    for i in sorted({0, bsz - 1}):
-        ex = [x if d is None else x[i] for x, d in zip(leaves, norm, strict=True)]
-        with no_grad():
-            single = func(*_unflatten(ex, spec), **kwargs)
-        if err is not None:
-            raise _not_transparent(
-                func, f"calling it on the whole batch failed ({type(err).__name__}: {err}) "
-                "while a single example works") from err
-        sl, sspec = _flatten(single)
-        if sspec != ospec or len(sl) != len(outs):
-            raise _not_transparent(func, "its output structure changes with the batch")
-        for k, (o, s) in enumerate(zip(outs, sl, strict=True)):
-            want = (bsz, *s.shape)
-            od, sd = np.asarray(o._data), np.asarray(s._data)
-            if tuple(o.shape) == want and _close(od[i], sd):
-                continue
-            if tuple(o.shape) == tuple(s.shape) and _close(od, sd):
-                batched[k] = False  # does not depend on the mapped inputs
-                continue
-            if tuple(o.shape) != want:
-                raise _not_transparent(
-                    func, f"output {k} for the full batch has shape {list(o.shape)} but "
-                    f"per-example outputs stack to {list(want)}")
-            raise _not_transparent(
-                func, f"output {k} for the full batch differs from func on example {i} (it "
-                "mixes examples, e.g. reduces or transposes over the batch dim, or calls a "
-                "random op)")
-    return batched
+_MISSING = object()
