@@ -67,12 +67,14 @@ def test_warning_and_errors():
     np.testing.assert_allclose(x.grad.numpy(), [2.0, 2.0])
 
 
-def _peak(use_ckpt):
+def _peak(use_ckpt, reentrant=False):
+    """Peak traced memory of forward and of forward+backward on a deep MLP whose activations
+    (2048 x 128 per layer) dominate its weights, as in real training."""
     ember.manual_seed(0)
-    m = nn.Sequential(*[nn.Sequential(nn.Linear(256, 256), nn.Tanh()) for _ in range(12)])
-    x = ember.randn(256, 256, requires_grad=True)
+    m = nn.Sequential(*[nn.Sequential(nn.Linear(128, 128), nn.Tanh()) for _ in range(16)])
+    x = ember.randn(2048, 128, requires_grad=True)
     tracemalloc.start()
-    y = checkpoint_sequential(m, 4, x, use_reentrant=False) if use_ckpt else m(x)
+    y = checkpoint_sequential(m, 4, x, use_reentrant=reentrant) if use_ckpt else m(x)
     _, peak_fwd = tracemalloc.get_traced_memory()
     y.sum().backward()
     _, peak = tracemalloc.get_traced_memory()
@@ -80,8 +82,9 @@ def _peak(use_ckpt):
     return peak_fwd, peak
 
 
-def test_peak_memory_lower():
+@pytest.mark.parametrize("reentrant", [False, True])
+def test_peak_memory_lower(reentrant):
     fwd_plain, plain = _peak(False)
-    fwd_ck, ck = _peak(True)
+    fwd_ck, ck = _peak(True, reentrant)
     assert fwd_ck < 0.6 * fwd_plain  # only segment inputs + the last segment are kept
-    assert ck < 1.5 * plain  # backward recomputes one segment at a time (no blow-up)
+    assert ck < 0.75 * plain  # backward recomputes one segment at a time: whole run lower too
