@@ -102,6 +102,8 @@ def _header(call: str, dtype: np.dtype, shape: tuple, root: int = -1) -> np.ndar
 
 def _describe(h: np.ndarray) -> str:
     call = _CALLS[int(h[0])] if 0 <= h[0] < len(_CALLS) else "?"
+    if call == "barrier":
+        return call
     shape = [int(s) for s in h[6:6 + min(int(h[3]), _MAXDIM)]]
     dtype = _DTYPE_NAMES.get(int(h[1]), f"dtype#{int(h[1])}")
     root = f" with root {int(h[2])}" if h[2] >= 0 else ""
@@ -113,20 +115,55 @@ _DTYPE_NAMES = {np.dtype(n).num: n for n in ("float16", "float32", "float64", "i
                                              "complex128")}
 
 
-def _agree(g: _Group, call: str, dtype: np.dtype, shape: tuple, root: int = -1) -> None:
-    """Every rank must make the same call with the same dtype, shape and root; else all raise."""
+class _Queued:
+    """A collective whose data moves once every rank's header has come and agrees.
+
+    Headers travel on a communicator of their own (``g.check``), so starting a collective never
+    blocks: ``async_op=True`` returns at once even when other ranks have not reached the call.
+    The data transfers start in call order (:func:`_advance`), the same order on every rank, as
+    MPI requires.  When the headers disagree every rank skips the transfer and ``error`` says
+    what each rank called.
+    """
+
+    def __init__(self, g: _Group, call: str, head: np.ndarray, start: Any) -> None:
+        self.g, self.call, self.start = g, call, start
+        self.every = np.empty((g.size, _META), np.int64)
+        self.hreq = g.check.Iallgather(head, self.every)
+        self.req: Any = None
+        self.error: Exception | None = None
+        g.queue.append(self)
+        _advance(g)
+
+    def Test(self, status: Any = None) -> bool:  # noqa: N802 - polled by wait() like a request
+        if self.start is not None:
+            _advance(self.g)
+            if self.start is not None:
+                return False
+        return self.req is None or bool(self.req.Test())
+
+
+def _advance(g: _Group) -> None:
+    """Start, in call order, the queued collectives whose headers have all arrived."""
+    q = g.queue
+    while q and q[0].hreq.Test():
+        c = q.pop(0)
+        every, start = c.every, c.start
+        c.start = None
+        if (every == every[0]).all():
+            c.req = start()
+            continue
+        lines = "; ".join(f"rank {r} called {_describe(every[r])}" for r in range(g.size))
+        c.error = RuntimeError(
+            f"ember.distributed.{c.call}: the ranks disagree: {lines}. Every rank must make the "
+            "same collective call, in the same order, with tensors of the same shape and dtype."
+        )
+
+
+def _collective(g: _Group, call: str, dtype: Any, shape: tuple, root: int, start: Any) -> Any:
+    """The request of a collective: ``start()``'s once every rank agrees (None on one rank)."""
     if g.size == 1:
-        return
-    mine = _header(call, dtype, shape, root)
-    every = np.empty((g.size, _META), np.int64)
-    wait(g.comm.Iallgather(mine, every), call, g)
-    if (every == every[0]).all():
-        return
-    lines = "; ".join(f"rank {r} called {_describe(every[r])}" for r in range(g.size))
-    raise RuntimeError(
-        f"ember.distributed.{call}: the ranks disagree: {lines}. Every rank must make the same "
-        "collective call, in the same order, with tensors of the same shape and dtype."
-    )
+        return None
+    return _Queued(g, call, _header(call, np.dtype(dtype), shape, root), start)
 
 
 def _stage(a: np.ndarray) -> np.ndarray:
@@ -146,21 +183,28 @@ class Work:
         self._req, self._what, self._g, self._finish = req, what, g, finish
         self._result = result
         self._done = False
+        self._error: Exception | None = None
         self._value: Any = None
 
     def wait(self, timeout: Any = None) -> bool:
-        """Block until the data has arrived (or the group's timeout passes); returns True."""
+        """Block until the data has arrived (or the group's timeout passes); returns True.
+
+        Raises the error of a call the ranks disagreed on (shapes, dtypes, which collective).
+        """
         if not self._done:
             if self._req is not None:
                 wait(self._req, self._what, self._g)
             self._complete()
+        if self._error is not None:
+            raise self._error
         return True
 
     def _complete(self) -> None:
         self._done = True
-        if self._finish is not None:
+        self._error = getattr(self._req, "error", None)
+        if self._error is None and self._finish is not None:
             self._value = self._finish()
-            self._finish = None
+        self._finish = None
 
     def is_completed(self) -> bool:
         """Whether it has finished (a non-blocking test)."""
@@ -170,11 +214,11 @@ class Work:
 
     def is_success(self) -> bool:
         """Whether it finished without error."""
-        return self.is_completed()
+        return self.is_completed() and self._error is None
 
-    def exception(self) -> None:
-        """Errors are raised by ``wait``; nothing is stored."""
-        return None
+    def exception(self) -> Exception | None:
+        """The error of a finished call (``wait`` raises it), else None."""
+        return self._error
 
     def result(self) -> list:
         """The tensors written by the call."""
@@ -207,10 +251,10 @@ def all_reduce(tensor: Tensor, op: RedOpType = RedOpType.SUM, group: Any = None,
     g = _group(group, "all_reduce")
     a = _tensor(tensor, "all_reduce")._array()
     mop = _mpi_op(g, op, a.dtype, "all_reduce")
-    _agree(g, "all_reduce", a.dtype, a.shape)
     buf = _stage(a)
     post = (lambda b: np.divide(b, g.size, out=b)) if op is RedOpType.AVG else None
-    req = g.comm.Iallreduce(g.MPI.IN_PLACE, buf, mop) if g.size > 1 else None
+    req = _collective(g, "all_reduce", a.dtype, a.shape, -1,
+                      lambda: g.comm.Iallreduce(g.MPI.IN_PLACE, buf, mop))
     return _run(req, "all_reduce", g, _write_back(tensor, a, buf, post), async_op, [tensor])
 
 
@@ -229,9 +273,8 @@ def broadcast(tensor: Tensor, src: int | None = None, group: Any = None,
     g = _group(group, "broadcast")
     src = _root(g, src if src is not None else group_src, "broadcast", "src")
     a = _tensor(tensor, "broadcast")._array()
-    _agree(g, "broadcast", a.dtype, a.shape, src)
     buf = _stage(a)
-    req = g.comm.Ibcast(buf, root=src) if g.size > 1 else None
+    req = _collective(g, "broadcast", a.dtype, a.shape, src, lambda: g.comm.Ibcast(buf, root=src))
     return _run(req, "broadcast", g, _write_back(tensor, a, buf), async_op, [tensor])
 
 
@@ -262,10 +305,10 @@ def all_gather(tensor_list: list, tensor: Tensor, group: Any = None,
     g = _group(group, "all_gather")
     a = _tensor(tensor, "all_gather")._array()
     outs = _check_list(g, tensor_list, a, "all_gather", "tensor_list")
-    _agree(g, "all_gather", a.dtype, a.shape)
     send = np.ascontiguousarray(a, dtype=_wire(a))
     recv = np.empty((g.size,) + a.shape, _wire(a))
-    req = g.comm.Iallgather(send, recv) if g.size > 1 else None
+    req = _collective(g, "all_gather", a.dtype, a.shape, -1,
+                      lambda: g.comm.Iallgather(send, recv))
     if req is None:
         recv[0] = send
 
@@ -288,10 +331,10 @@ def all_gather_into_tensor(output_tensor: Tensor, input_tensor: Tensor, group: A
             f"{o.dtype.name} must hold world_size ({g.size}) x input {list(a.shape)} "
             f"{a.dtype.name}"
         )
-    _agree(g, "all_gather_into_tensor", a.dtype, a.shape)
     send = np.ascontiguousarray(a, dtype=_wire(a))
     buf = _stage(o)
-    req = g.comm.Iallgather(send, buf) if g.size > 1 else None
+    req = _collective(g, "all_gather_into_tensor", a.dtype, a.shape, -1,
+                      lambda: g.comm.Iallgather(send, buf))
     if req is None:
         buf.reshape(-1)[...] = send.reshape(-1)
     return _run(req, "all_gather_into_tensor", g, _write_back(output_tensor, o, buf), async_op,
@@ -305,7 +348,6 @@ def reduce_scatter(output: Tensor, input_list: list, op: RedOpType = RedOpType.S
     o = _tensor(output, "reduce_scatter", "output")._array()
     ins = _check_list(g, input_list, o, "reduce_scatter", "input_list")
     mop = _mpi_op(g, op, o.dtype, "reduce_scatter")
-    _agree(g, "reduce_scatter", o.dtype, o.shape)
     send = np.empty((g.size,) + o.shape, _wire(o))
     for r, t in enumerate(ins):
         send[r] = t._data
@@ -324,7 +366,6 @@ def reduce_scatter_tensor(output: Tensor, input: Tensor, op: RedOpType = RedOpTy
             f"hold world_size ({g.size}) x output {list(o.shape)} {o.dtype.name}"
         )
     mop = _mpi_op(g, op, o.dtype, "reduce_scatter_tensor")
-    _agree(g, "reduce_scatter_tensor", o.dtype, o.shape)
     send = np.ascontiguousarray(i, dtype=_wire(i)).reshape((g.size,) + o.shape)
     return _reduce_scatter_block(g, output, o, send, mop, op, "reduce_scatter_tensor", async_op)
 
@@ -332,10 +373,9 @@ def reduce_scatter_tensor(output: Tensor, input: Tensor, op: RedOpType = RedOpTy
 def _reduce_scatter_block(g: _Group, out: Tensor, o: np.ndarray, send: np.ndarray, mop: Any,
                           op: RedOpType, what: str, async_op: bool) -> Work | None:
     buf = _stage(o) if o.dtype != np.float16 else np.empty(o.shape, np.float32)
-    if g.size > 1:
-        req = g.comm.Ireduce_scatter_block(send, buf, mop)
-    else:
-        req = None
+    req = _collective(g, what, o.dtype, o.shape, -1,
+                      lambda: g.comm.Ireduce_scatter_block(send, buf, mop))
+    if req is None:
         buf[...] = send[0]
     post = (lambda b: np.divide(b, g.size, out=b)) if op is RedOpType.AVG else None
     return _run(req, what, g, _write_back(out, o, buf, post), async_op, [out])
@@ -348,14 +388,12 @@ def reduce(tensor: Tensor, dst: int | None = None, op: RedOpType = RedOpType.SUM
     dst = _root(g, dst if dst is not None else group_dst, "reduce", "dst")
     a = _tensor(tensor, "reduce")._array()
     mop = _mpi_op(g, op, a.dtype, "reduce")
-    _agree(g, "reduce", a.dtype, a.shape, dst)
     send = np.ascontiguousarray(a, dtype=_wire(a))
     mine = g.rank == dst
     buf = np.empty_like(send) if mine else None
-    if g.size > 1:
-        req = g.comm.Ireduce(send, buf, mop, root=dst)
-    else:
-        req = None
+    req = _collective(g, "reduce", a.dtype, a.shape, dst,
+                      lambda: g.comm.Ireduce(send, buf, mop, root=dst))
+    if req is None:
         buf[...] = send
     if not mine:
         return _run(req, "reduce", g, None, async_op, [tensor])
@@ -374,13 +412,11 @@ def gather(tensor: Tensor, gather_list: list | None = None, dst: int | None = No
     if not mine and gather_list:
         raise ValueError(f"ember.distributed.gather: gather_list must be given on rank {dst} "
                          f"(dst) only, rank {g.rank} passed one")
-    _agree(g, "gather", a.dtype, a.shape, dst)
     send = np.ascontiguousarray(a, dtype=_wire(a))
     recv = np.empty((g.size,) + a.shape, _wire(a)) if mine else None
-    if g.size > 1:
-        req = g.comm.Igather(send, recv, root=dst)
-    else:
-        req = None
+    req = _collective(g, "gather", a.dtype, a.shape, dst,
+                      lambda: g.comm.Igather(send, recv, root=dst))
+    if req is None:
         recv[0] = send
 
     def finish() -> None:
@@ -407,12 +443,10 @@ def scatter(tensor: Tensor, scatter_list: list | None = None, src: int | None = 
                          f"(src) only, rank {g.rank} passed one")
     else:
         send = None
-    _agree(g, "scatter", a.dtype, a.shape, src)
     buf = _stage(a) if a.dtype != np.float16 else np.empty(a.shape, np.float32)
-    if g.size > 1:
-        req = g.comm.Iscatter(send, buf, root=src)
-    else:
-        req = None
+    req = _collective(g, "scatter", a.dtype, a.shape, src,
+                      lambda: g.comm.Iscatter(send, buf, root=src))
+    if req is None:
         buf[...] = send[0]
     return _run(req, "scatter", g, _write_back(tensor, a, buf), async_op, [tensor])
 
@@ -420,5 +454,5 @@ def scatter(tensor: Tensor, scatter_list: list | None = None, src: int | None = 
 def barrier(group: Any = None, async_op: bool = False, device_ids: Any = None) -> Work | None:
     """Wait until every rank has reached this call."""
     g = _group(group, "barrier")
-    req = g.comm.Ibarrier() if g.size > 1 else None
+    req = _collective(g, "barrier", np.bool_, (), -1, lambda: g.comm.Ibarrier())
     return _run(req, "barrier", g, None, async_op)

@@ -2,10 +2,11 @@
 
 MPI (through mpi4py) is imported only by :func:`init_process_group`, so ``import ember`` and
 ``import ember.distributed`` stay fast and work where MPI is absent.  Every collective is started
-as a non-blocking MPI request and waited for by :func:`wait`, which polls with a deadline: a rank
-that died or skipped a collective makes the others raise a clear error instead of hanging.  An
-uncaught exception on any rank aborts the whole job (``MPI_Abort``), so the launcher stops every
-process at once rather than leaving the survivors blocked in their next collective.
+as a non-blocking MPI request and waited for by :func:`wait`, which polls with a deadline (and
+advances the pending receives and queued collectives meanwhile): a rank that died or skipped a
+collective makes the others raise a clear error instead of hanging.  An uncaught exception on any
+rank aborts the whole job (``MPI_Abort``), so the launcher stops every process at once rather
+than leaving the survivors blocked in their next collective.
 """
 
 from __future__ import annotations
@@ -34,6 +35,10 @@ class _Group:
         self.size: int = comm.Get_size()
         self.timeout = timeout
         self.pending: list = []  # posted point-to-point receives, advanced by every wait()
+        # collectives whose headers are on their way (a communicator of their own), in call
+        # order: each one's data transfer starts once every rank's header has come and agrees
+        self.queue: list = []
+        self.check: Any = None
 
     def dup(self) -> Any:
         """A private communicator (DDP's buckets run on their own so user collectives never
@@ -130,6 +135,7 @@ def init_process_group(backend: str | None = "mpi", init_method: str | None = No
                 f"init_process_group: {what}={want} was given but the MPI launcher says {got}; "
                 "with the mpi backend rank and world size come from mpirun (leave them out)"
             )
+    g.check = comm.Dup()
     _WORLD = g
     _PREV_HOOK = sys.excepthook
     sys.excepthook = _abort_on_uncaught
@@ -144,6 +150,7 @@ def destroy_process_group(group: Any = None) -> None:
         sys.excepthook = _PREV_HOOK or sys.__excepthook__
     _PREV_HOOK = None
     try:
+        g.check.Free()
         g.comm.Free()
     except Exception:  # noqa: BLE001 - freeing during shutdown is best effort
         pass
@@ -164,12 +171,14 @@ def wait(req: Any, what: str, g: _Group | None = None, status: Any = None) -> No
     spin_until = now + 0.005
     pause = 5e-5
     spins = 0
-    pending = g.pending
+    pending, queue = g.pending, g.queue
     while not req.Test(status):
         if pending:
             for p in tuple(pending):
                 if p is not req:
                     p.Test()
+        if queue and queue[0] is not req:
+            queue[0].Test()  # start the collectives whose headers have come
         spins += 1
         if spins & 63:
             continue

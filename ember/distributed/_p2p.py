@@ -69,6 +69,7 @@ class _PendingRecv:
     def __init__(self, g: _Group, tensor: Tensor, src: Any, tag: int, what: str) -> None:
         a = tensor._array()
         self.g, self.t, self.a, self.tag, self.what = g, tensor, a, tag, what
+        self.src = src
         self.head = np.empty(_META, np.int64)
         self.status = g.MPI.Status()
         self.r_head = g.comm.Irecv(self.head, g.MPI.ANY_SOURCE if src is None else src, 2 * tag)
@@ -79,9 +80,12 @@ class _PendingRecv:
 
     def Test(self, status: Any = None) -> bool:  # noqa: N802 - polled by wait() like a request
         if self.r_body is None:
-            if not self.r_head.Test(self.status):
+            if self.source < 0:
+                if not self.r_head.Test(self.status):
+                    return False
+                self.source = self.status.Get_source()
+            if self._behind():
                 return False
-            self.source = self.status.Get_source()
             a = self.a
             if (self.head == _header("send", a.dtype, a.shape)).all():
                 self.buf = _stage(a) if a.dtype != np.float16 else np.empty(a.shape, np.float32)
@@ -94,6 +98,24 @@ class _PendingRecv:
         if self in self.g.pending:
             self.g.pending.remove(self)
         return True
+
+    def _behind(self) -> bool:
+        """Whether an earlier receive that may hold an earlier message of the same sender and
+        tag has not posted its payload receive yet.
+
+        Payloads are matched in the order their receives are posted, so they must be posted in
+        the order the headers were (MPI matched those in posting order): else waiting on a later
+        ``irecv`` first would take the payload of the earlier message.
+        """
+        for p in tuple(self.g.pending):
+            if p is self:
+                return False
+            if (p.r_body is None and p.tag == self.tag
+                    and (p.src is None or p.src == self.source)):
+                p.Test()  # posts its payload receive if its header has come
+                if p.r_body is None:
+                    return True
+        return False
 
     def finish(self) -> int:
         wait(self, self.what, self.g)
@@ -130,4 +152,5 @@ def irecv(tensor: Tensor, src: int | None = None, group: Any = None, tag: int = 
     if src is not None:
         src = _peer(g, src, "irecv", "src")
     t = _tensor(tensor, "irecv")
-    return Work(None, "irecv", g, _PendingRecv(g, t, src, tag, "irecv").finish, [t])
+    pr = _PendingRecv(g, t, src, tag, "irecv")
+    return Work(pr, "irecv", g, pr.finish, [t])  # is_completed() tests without blocking

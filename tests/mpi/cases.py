@@ -149,6 +149,42 @@ def case_collectives(r: int, n: int) -> None:
         dist.send(big, dst=(r + 1) % n)
         q.wait()
         assert float(got[7]) == float((r - 1) % n)
+        # two receives from the same sender with the same tag, waited for in reverse order (and
+        # a blocking recv behind an irecv): the messages arrive in the order they were sent
+        a, b, c = ember.zeros(3), ember.zeros(3), ember.zeros(3)
+        q1, q2 = dist.irecv(a, src=(r - 1) % n), dist.irecv(b, src=(r - 1) % n)
+        for k in (1.0, 2.0, 3.0):
+            dist.send(ember.full((3,), k), dst=(r + 1) % n)
+        time.sleep(0.05)
+        q2.wait()
+        dist.recv(c, src=(r - 1) % n)
+        q1.wait()
+        assert (a.tolist(), b.tolist(), c.tolist()) == ([1.0] * 3, [2.0] * 3, [3.0] * 3)
+        # an irecv's is_completed() does not block
+        q = dist.irecv(a, src=(r - 1) % n)
+        assert not q.is_completed()
+        dist.barrier()
+        dist.send(ember.full((3,), 4.0), dst=(r + 1) % n)
+        q.wait()
+        assert q.is_completed() and a.tolist() == [4.0] * 3
+        # an async collective returns at once: rank 0 starts it, then sends what rank 1 waits
+        # for before joining the collective (blocked for good when the call waited for rank 1)
+        t, msg = ember.ones(3), ember.zeros(2)
+        if r == 0:
+            w = dist.all_reduce(t, async_op=True)
+            dist.send(ember.ones(2), dst=1)
+            w.wait()
+        else:
+            if r == 1:
+                dist.recv(msg, src=0)
+            dist.all_reduce(t)
+        assert t.tolist() == [float(n)] * 3
+        # async works waited for in reverse order
+        b, c = ember.full((2,), float(r)), ember.full((2,), float(r + 1))
+        w1, w2 = dist.all_reduce(b, async_op=True), dist.broadcast(c, n - 1, async_op=True)
+        w2.wait()
+        w1.wait()
+        assert b.tolist() == [n * (n - 1) / 2] * 2 and c.tolist() == [float(n)] * 2
     dist.barrier()
 
 
@@ -172,6 +208,21 @@ def case_errors(r: int, n: int) -> None:
         assert "rank 0 called broadcast" in str(e) and "rank 1 called all_reduce" in str(e)
     else:
         raise AssertionError("mismatched collectives were not detected")
+    # the same for an async call: its wait() raises, the next collective still works
+    w = dist.all_reduce(ember.zeros(2 + r), async_op=True)
+    try:
+        w.wait()
+    except RuntimeError as e:
+        assert "rank 1 called all_reduce on a [3] float32 tensor" in str(e), str(e)
+        assert w.is_completed() and not w.is_success() and w.exception() is not None
+    else:
+        raise AssertionError("mismatched async shapes were not detected")
+    try:
+        dist.barrier() if r == 0 else dist.all_reduce(ember.zeros(2))
+    except RuntimeError as e:
+        assert "rank 0 called barrier;" in str(e), str(e)
+    else:
+        raise AssertionError("barrier against all_reduce was not detected")
     # p2p with the wrong receive shape: the receiver raises with both shapes, the sender is fine
     if r == 0:
         dist.send(ember.zeros(2, 3), dst=1)
@@ -311,6 +362,35 @@ def case_ddp_features(r: int, n: int) -> None:
     want_a = sum(3.0 * (k + 1) for k in range(n)) / n
     assert np.allclose(two.module.a.weight.grad.numpy(), want_a)
     assert two.module.c.weight.grad is None
+    # a parameter used in a no_sync step only counts as used at the next sync (torch's
+    # local_used_map): its accumulated gradient is averaged, not left to differ across ranks
+    with two.no_sync():
+        two(x, True).sum().backward()
+    two(x, False).sum().backward()
+    want_b = sum(3.0 * (k + 1) for k in range(n)) / n + 3.0 / n
+    assert np.allclose(two.module.b.weight.grad.numpy(), want_b), two.module.b.weight.grad
+    # a float16 parameter that only rank 0 uses gets a float16 gradient everywhere
+
+    class Half(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.a = nn.Linear(4, 2)
+            self.h = nn.Linear(4, 2).half()
+
+        def forward(self, x: ember.Tensor, use_h: bool) -> ember.Tensor:
+            return self.a(x) + (self.h(x.half()).to(x.dtype) if use_h else 0)
+    half = DDP(Half(), find_unused_parameters=True)
+    half(ember.ones(2, 4), r == 0).sum().backward()
+    assert half.module.h.weight.grad.dtype == ember.float16
+    assert np.allclose(half.module.h.bias.grad.numpy(), 2.0 / n)
+    # a forward under no_grad between a forward and its backward leaves the reduction pending
+    ember.manual_seed(0)
+    lin = DDP(nn.Linear(4, 1))
+    out = lin(x)
+    with ember.no_grad():
+        lin(x)
+    out.sum().backward()
+    assert np.allclose(lin.module.weight.grad.numpy(), want_a)
     # without find_unused_parameters the next forward reports the unfinished reduction
     ember.manual_seed(0)
     strict = DDP(Two())
@@ -331,6 +411,19 @@ def case_ddp_features(r: int, n: int) -> None:
     else:
         if n > 1:
             raise AssertionError("different models were accepted")
+    # so are models whose buffers or frozen parameters differ (rank 0's are broadcast too)
+    frozen = nn.Linear(4, 3 + (r > 0))
+    frozen.requires_grad_(False)
+    stats = nn.BatchNorm1d(4 + (r > 0), affine=False)
+    for model, text in ((nn.Sequential(nn.Linear(4, 4), stats), "buffer"),
+                        (nn.Sequential(nn.Linear(4, 4), frozen), "frozen parameter")):
+        try:
+            DDP(model)
+        except RuntimeError as e:
+            assert f"First difference: {text} '1." in str(e) and "on rank 1" in str(e), str(e)
+        else:
+            if n > 1:
+                raise AssertionError(f"models with different {text}s were accepted")
     # buffers are broadcast from rank 0 at each forward
     bn = DDP(nn.Sequential(nn.Linear(4, 4), nn.BatchNorm1d(4)))
     bn.module[1].running_mean.fill_(float(r))

@@ -87,6 +87,9 @@ class DistributedDataParallel(Module):
         self._sync_states(list(module.parameters()) + list(module.buffers()))
         self._set_buckets(list(reversed(range(len(self._params)))))
         self._order: list[int] | None = []  # readiness order, recorded once then rebuilt
+        # parameters that got a gradient here since the last synchronised backward (no_sync
+        # steps included, as torch's local_used_map): the others keep their .grad untouched
+        self._used = [0] * len(self._params)
         # where the reduction's time goes (seconds summed over synchronised steps): copying
         # gradients into buckets and starting them (during backward), waiting after the last
         # gradient (the communication backward did not hide), averaging back into .grad
@@ -99,27 +102,42 @@ class DistributedDataParallel(Module):
 
     # ------------------------------------------------------------------ construction
     def _verify_same_model(self) -> None:
-        """Every rank must hold parameters with the same names, shapes and dtypes."""
+        """Every rank must hold parameters with the same names, shapes and dtypes; so must the
+        frozen parameters and the buffers, which are broadcast from rank 0 too."""
         g = self._g
         if g.size == 1:
             return
         mine = [(n, tuple(p._data.shape), p._data.dtype.name)
                 for n, p in zip(self._names, self._params, strict=True)]
-        every = self._comm.allgather(mine)
-        for r, theirs in enumerate(every):
-            if theirs == every[0]:
-                continue
-            if len(theirs) != len(every[0]):
-                head = (f"DDP expects same model across all ranks, but Rank {r} has "
-                        f"{len(theirs)} params, while rank 0 has inconsistent {len(every[0])} "
-                        "params.")
+        m = self.module
+        rest = [(n, tuple(p._data.shape), p._data.dtype.name, "frozen parameter")
+                for n, p in m.named_parameters() if not p.requires_grad]
+        rest += [(n, tuple(b._data.shape), b._data.dtype.name, "buffer")
+                 for n, b in m.named_buffers()]
+        every = self._comm.allgather((mine, rest))
+        for r, (theirs, their_rest) in enumerate(every):
+            if theirs != every[0][0]:
+                ref = every[0][0]
+                if len(theirs) != len(ref):
+                    head = (f"DDP expects same model across all ranks, but Rank {r} has "
+                            f"{len(theirs)} params, while rank 0 has inconsistent {len(ref)} "
+                            "params.")
+                else:
+                    head = "DDP expects same model across all ranks."
+            elif their_rest != every[0][1]:
+                ref, theirs = every[0][1], their_rest
+                head = ("DDP expects same model across all ranks: the frozen parameters and "
+                        "buffers, broadcast from rank 0, differ.")
             else:
-                head = "DDP expects same model across all ranks."
-            for a, b in zip(every[0], theirs, strict=False):
+                continue
+            for a, b in zip(ref, theirs, strict=False):
                 if a != b:
-                    head += (f" First difference: parameter '{a[0]}' is {list(a[1])} {a[2]} on "
+                    what = a[3] if len(a) > 3 else "parameter"
+                    head += (f" First difference: {what} '{a[0]}' is {list(a[1])} {a[2]} on "
                              f"rank 0 but '{b[0]}' is {list(b[1])} {b[2]} on rank {r}.")
                     break
+            else:
+                head += f" Rank {r} has {len(theirs)} of them, rank 0 {len(ref)}."
             raise RuntimeError(
                 head + " Build the same model on every rank (only the values may differ: rank "
                 "0's are broadcast to the others)."
@@ -177,13 +195,18 @@ class DistributedDataParallel(Module):
     def _reset(self) -> None:
         self._ready = [False] * len(self._params)
         self._left = [len(b.idx) for b in self._buckets]
-        self._used = [0] * len(self._params)
         self._next = 0
         self._any_ready = False
 
     def forward(self, *inputs: Any, **kwargs: Any) -> Any:
-        """Run the wrapped module; prepare the gradient reduction of the coming backward."""
-        if self._expect and self._any_ready:
+        """Run the wrapped module; prepare the gradient reduction of the coming backward.
+
+        As in torch, a forward without grad mode (evaluation under ``no_grad``) or inside
+        :meth:`no_sync` leaves the reduction state alone: a backward still pending from an
+        earlier forward is synchronised as usual.
+        """
+        sync = is_grad_enabled() and self.require_backward_grad_sync
+        if is_grad_enabled() and self._expect and self._any_ready:
             missing = [i for i, r in enumerate(self._ready) if not r]
             names = ", ".join(f"{i} ({self._names[i]})" for i in missing)
             raise RuntimeError(
@@ -193,10 +216,11 @@ class DistributedDataParallel(Module):
         if self.broadcast_buffers and self.require_forward_param_sync:
             self._sync_states([b for b in self.module.buffers()])
         out = self.module(*inputs, **kwargs)
+        self.require_forward_param_sync = sync  # torch: buffers are next sent after a sync step
+        if not sync:
+            return out
         self._reset()
-        # one rank: the average is the gradient itself, nothing to do
-        self._expect = (is_grad_enabled() and self.require_backward_grad_sync
-                        and self._g.size > 1)
+        self._expect = self._g.size > 1  # one rank: the average is the gradient itself
         if self._expect and self.find_unused_parameters:
             used = _reachable_leaves(out)
             for i, p in enumerate(self._params):
@@ -263,6 +287,7 @@ class DistributedDataParallel(Module):
                  "DistributedDataParallel", g)
         elif self.find_unused_parameters:
             used = np.asarray(self._used, np.int32)
+        self._used = [0] * len(self._params)
         scale = 1.0 / g.size
         t0 = time.perf_counter()
         for bk in self._buckets:
@@ -285,8 +310,8 @@ class DistributedDataParallel(Module):
                 if (isinstance(a, np.ndarray) and a.flags.writeable and a.shape == src.shape
                         and a.dtype == src.dtype):
                     np.multiply(src, scale, out=a)  # grad_avg = sum / world, in place
-                elif gr is None:
-                    p._grad = _new(src * scale, None)
+                elif gr is None:  # unused here, used elsewhere
+                    p._grad = _new((src * scale).astype(p._data.dtype, copy=False), None)
                 else:
                     gr._data = (src * scale).astype(p._data.dtype, copy=False)
         st["unpack_s"] += time.perf_counter() - t0
@@ -298,8 +323,12 @@ class DistributedDataParallel(Module):
 def _hook(me: Any, i: int) -> Any:
     def on_grad(p: Tensor) -> None:
         ddp = me()
-        if ddp is not None and ddp._expect:
+        if ddp is None:
+            return
+        if ddp._expect:
             ddp._mark_ready(i)
+        else:  # a no_sync (or repeated) backward: remember the use for the next sync
+            ddp._used[i] = 1
     return on_grad
 
 
