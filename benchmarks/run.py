@@ -6,11 +6,12 @@ BLAS kernel choice and would skew the MLP case against NumPy)::
     env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python benchmarks/run.py [--quick] [--only NAME]
 
 Cases (targets are ember/torch unless noted): seed (the seed lesson's loop, <= 0.5x), chain64
-(small elementwise ops, per op, <= 0.8x), scalar100k (0-d graph per op, <= 0.5x; and the
-1M/100k scaling, <= 11x), import (fresh interpreter, ember <= 0.2 s), memory (peak of a 100k
-scalar graph and a 64 x 1000-op chain) and mlp (784-512-256-10 training step, also against a
-hand-written NumPy step, ember/numpy <= 1.1x).  ``--profile NAME`` runs ember's side of a case
-under cProfile instead.
+(small elementwise ops, per op, <= 0.8x; and ember's creation-line recording on/off, <= 1.05x:
+every backward error names the user's line that created the failing node), scalar100k (0-d
+graph per op, <= 0.5x; and the 1M/100k scaling, <= 11x), import (fresh interpreter, ember
+<= 0.2 s), memory (peak of a 100k scalar graph and a 64 x 1000-op chain) and mlp (784-512-256-10
+training step, also against a hand-written NumPy step, ember/numpy <= 1.1x).  ``--profile NAME``
+runs ember's side of a case under cProfile instead.
 
 Method: ``time.perf_counter``; every library's variant of a case runs in the same process,
 alternating repeat by repeat, ``gc.collect()`` before each timed block, medians reported.  The
@@ -221,6 +222,48 @@ def case_chain64() -> None:
     n = CHAIN_BLOCKS * 8
     run_compare("chain64", f"per op ({n} ops, f+b)", lambda lib: chain(lib, CHAIN_BLOCKS),
                 3 if QUICK else 7, 10 if QUICK else 60, per=n, target=0.8)
+    lines_cost("chain64", chain(ember, CHAIN_BLOCKS), 9 if QUICK else 61, 4 if QUICK else 10, n)
+
+
+def with_lines(fn: Callable[[], Any], on: bool) -> Callable[[], None]:
+    """``fn`` run with ember's creation-line recording switched on or off."""
+    switch = ember.autograd.set_record_creation_lines
+
+    def run() -> None:
+        prev = switch(on)
+        try:
+            fn()
+        finally:
+            switch(prev)
+
+    return run
+
+
+def lines_cost(case: str, fn: Callable[[], Any], repeats: int, number: int, per: int) -> None:
+    """The cost of recording creation lines (ember only): the same case with recording on and
+    off in back-to-back blocks (the order alternating), the ratio taken per pair of blocks and
+    its median reported, which keeps a busy machine's drift out; target: on/off <= 1.05."""
+    if not hasattr(ember.autograd, "set_record_creation_lines"):
+        skipped(case, "ember has no set_record_creation_lines")
+        return
+    on, off = with_lines(fn, True), with_lines(fn, False)
+    on()
+    off()
+    t_on, t_off, ratios = [], [], []
+    for r in range(repeats):
+        pair = {}
+        for name, f in ((("on", on), ("off", off)) if r % 2 else (("off", off), ("on", on))):
+            gc.collect()
+            t0 = time.perf_counter()
+            for _ in range(number):
+                f()
+            pair[name] = (time.perf_counter() - t0) / number / per
+        t_on.append(pair["on"])
+        t_off.append(pair["off"])
+        ratios.append(pair["on"] / pair["off"])
+    default = "on" if ember.autograd.is_record_creation_lines_enabled() else "off"
+    row(case, f"lines on/off (default {default})", fmt_t(statistics.median(t_on)), "lines off",
+        fmt_t(statistics.median(t_off)), statistics.median(ratios), 1.05)
 
 
 def case_scalar100k() -> None:

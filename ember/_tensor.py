@@ -14,10 +14,12 @@ import numpy as np
 
 from . import _dtype as D
 from . import _printing
+from .autograd.engine import execute as _execute
 from .autograd.grad_mode import STATE
-from .autograd.graph import AccumulateGrad, _ver, accumulate_into, type_name
+from .autograd.graph import AccumulateGrad, _ver, accumulate_into, link_out, type_name
 
 _pyint, _pyfloat, _pybool = builtins.int, builtins.float, builtins.bool
+_ndarray = np.ndarray
 
 
 class Size(tuple):
@@ -265,12 +267,30 @@ class Tensor:
         inputs: Any = None,
     ) -> None:
         """Accumulate d(self)/d(leaf) into every leaf's ``.grad`` (chain rule, reverse mode)."""
+        e = self._edge
+        if inputs is None and not create_graph and e is not None:
+            # the common call, validated here without autograd.backward's general machinery
+            d = self._data
+            keep = False if retain_graph is None else retain_graph
+            if gradient is None:
+                if d.size == 1 and d.dtype.kind in "fc":
+                    # a 0-d seed is a NumPy scalar: scalar math is much cheaper than 0-d arrays'
+                    seed = d.dtype.type(1) if d.ndim == 0 else np.ones(d.shape, d.dtype)
+                    _execute([e], [seed], keep, False)
+                    return
+            elif type(gradient) is Tensor:
+                gd = gradient._data
+                gk, k = gd.dtype.kind, d.dtype.kind
+                if gd.shape == d.shape and (gk == k or (gk in "fc" and k in "fc")):
+                    _execute([e], [gd], keep, False)
+                    return
         _autograd().backward(self, gradient, retain_graph, create_graph, inputs=inputs)
 
     def detach(self) -> Tensor:
         """A new tensor sharing data, cut from the graph."""
-        t = _new(self._data, None)
-        t._vc = self._share_vc()
+        d = self._data
+        t = _new(d if type(d) is _ndarray else self._array(), None)  # a NumPy scalar can't be
+        t._vc = self._share_vc()  # shared: it becomes a 0-d array both tensors see
         return t
 
     def detach_(self) -> Tensor:
@@ -279,22 +299,29 @@ class Tensor:
         return self
 
     def _share_vc(self) -> list:
+        """The version counter cell, created on first use (views and detach share it)."""
         vc = self._vc
         if vc is None:
             vc = self._vc = [0]
+            if self._edge is not None:
+                link_out(self, vc, 0)
         return vc
 
     def _bump(self) -> None:
         """Increment the version counter (after an in-place change)."""
         vc = self._vc
         if vc is None:
-            self._vc = [1]
+            vc = self._vc = [1]
+            if self._edge is not None:
+                link_out(self, vc, 0)
         else:
             vc[0] += 1
 
     @property
     def data(self) -> Tensor:
-        return _new(self._data, None)  # shares memory, not the version counter (torch)
+        d = self._data
+        return _new(d if type(d) is _ndarray else self._array(), None)  # shares memory, not
+        # the version counter (torch)
 
     @data.setter
     def data(self, value: Tensor) -> None:

@@ -10,7 +10,9 @@ from .anomaly_mode import (
     detect_anomaly,
     is_anomaly_check_nan_enabled,
     is_anomaly_enabled,
+    is_record_creation_lines_enabled,
     set_detect_anomaly,
+    set_record_creation_lines,
 )
 from .engine import execute
 from .grad_mode import (
@@ -29,6 +31,8 @@ __all__ = [
     "set_detect_anomaly",
     "is_anomaly_enabled",
     "is_anomaly_check_nan_enabled",
+    "set_record_creation_lines",
+    "is_record_creation_lines_enabled",
     "Function",
     "FunctionCtx",
     "once_differentiable",

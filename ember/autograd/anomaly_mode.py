@@ -10,6 +10,13 @@
 
 ``ANOMALY`` is a plain module-level list (``[enabled, check_nan]``) so the hot-path test is one
 global load and one index; torch's anomaly mode is likewise process-global, not per thread.
+
+Beyond torch, creation lines are recorded always (``LINES``; ``set_record_creation_lines``, or
+``EMBER_RECORD_LINES=0`` in the environment to start with them off): each node keeps
+``_at = (code object, instruction offset)`` of the first frame outside ember that created it
+(``mark_site()``; ``ops/_core.py``'s recorders inline it).  No frame is kept, so the caller's
+locals are freed as usual; the line and its source text are looked up only when a backward
+error is reported, and ``annotate`` appends them to the error's message.
 """
 
 from __future__ import annotations
@@ -31,21 +38,94 @@ __all__ = [
     "is_anomaly_enabled",
     "is_anomaly_check_nan_enabled",
     "capture",
-    "caller_line",
+    "site",
+    "mark_site",
+    "add_record_listener",
+    "format_site",
+    "set_record_creation_lines",
+    "is_record_creation_lines_enabled",
 ]
 
 ANOMALY = [False, True]  # [enabled, check_nan]
 
-# files under this directory are ember's own frames, left out of recorded tracebacks
+# files under this directory are ember's own frames, left out of recorded tracebacks (its
+# examples/ are user code)
 _EMBER_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
-_is_ember_cache: dict = {}
+_EXAMPLES_DIR = _EMBER_DIR + "examples" + os.sep
+_USER: set[str] = set()  # co_filenames seen to be user code (not ember's)
+_EMBER: set[str] = set()  # co_filenames seen to be ember's
+LINES = [os.environ.get("EMBER_RECORD_LINES", "1").strip().lower() not in ("0", "false", "off",
+                                                                          "no", "")]
+# what node creation records, one test on the hot path: 0 nothing, 1 the creation line,
+# 2 the line and the whole user stack (anomaly mode); kept in step by _sync()
+REC = [1 if LINES[0] else 0]
+
+
+_LISTENERS: list = []  # called with REC[0] whenever it changes (ops._core keeps a copy)
+
+
+def add_record_listener(fn: Callable[[int], None]) -> None:
+    """Call ``fn(REC[0])`` whenever what node creation records changes."""
+    _LISTENERS.append(fn)
+
+
+def _sync() -> None:
+    REC[0] = 2 if ANOMALY[0] else 1 if LINES[0] else 0
+    for fn in _LISTENERS:
+        fn(REC[0])
+
+
+def _own(filename: str) -> bool:
+    if filename in _USER:
+        return False
+    if filename in _EMBER:
+        return True
+    mine = filename.startswith(_EMBER_DIR) and not filename.startswith(_EXAMPLES_DIR)
+    (_EMBER if mine else _USER).add(filename)
+    return mine
 
 
 def _is_ember(code: Any) -> bool:
-    r = _is_ember_cache.get(code)
-    if r is None:
-        r = _is_ember_cache[code] = code.co_filename.startswith(_EMBER_DIR)
-    return r
+    return _own(code.co_filename)
+
+
+def _outside(f: Any) -> Any:
+    """The first frame from ``f`` outwards whose code is not ember's (None if there is none)."""
+    while f is not None and _own(f.f_code.co_filename):
+        f = f.f_back
+    return f
+
+
+def site(depth: int = 1) -> tuple | None:
+    """``(code, instruction offset)`` of the first frame outside ember, starting ``depth`` frames
+    above the caller; None when every frame is ember's."""
+    f = _outside(sys._getframe(depth + 1))
+    return None if f is None else (f.f_code, f.f_lasti)
+
+
+def mark_site(node: Any, depth: int = 1) -> None:
+    """Record on ``node`` the creation line (``_at = (code, instruction offset)``) of the first
+    frame outside ember, starting ``depth`` frames above the caller."""
+    f = _outside(sys._getframe(depth + 1))
+    if f is not None:
+        node._at = (f.f_code, f.f_lasti)
+
+
+def set_record_creation_lines(mode: bool) -> bool:
+    """Turn the recording of each node's creation line on or off; returns the previous setting.
+
+    With it on (the default), every error raised during backward (a tensor modified in place,
+    a freed graph, a gradient of the wrong shape ...) names the line that created the failing
+    node, at a small cost per recorded op (see ``benchmarks/run.py``, ``chain64`` rows)."""
+    prev = LINES[0]
+    LINES[0] = bool(mode)
+    _sync()
+    return prev
+
+
+def is_record_creation_lines_enabled() -> bool:
+    """True while nodes record the line that created them."""
+    return LINES[0]
 
 
 def is_anomaly_enabled() -> bool:
@@ -76,9 +156,11 @@ class detect_anomaly(_DecoratorContextManager):  # noqa: N801 - torch's name
     def __enter__(self) -> None:
         self.prev, self.prev_check_nan = ANOMALY[0], ANOMALY[1]
         ANOMALY[0], ANOMALY[1] = True, self.check_nan
+        _sync()
 
     def __exit__(self, *exc: object) -> None:
         ANOMALY[0], ANOMALY[1] = self.prev, self.prev_check_nan
+        _sync()
 
     def clone(self) -> detect_anomaly:
         with warnings.catch_warnings():
@@ -93,9 +175,11 @@ class set_detect_anomaly(_DecoratorContextManager):  # noqa: N801 - torch's name
         self.prev, self.prev_check_nan = ANOMALY[0], ANOMALY[1]
         self.mode, self.check_nan = bool(mode), bool(check_nan)
         ANOMALY[0], ANOMALY[1] = self.mode, self.check_nan
+        _sync()
 
     def __call__(self, func: Callable) -> Callable:
         ANOMALY[0], ANOMALY[1] = self.prev, self.prev_check_nan  # decorator: only inside calls
+        _sync()
         return super().__call__(func)
 
     def __enter__(self) -> None:
@@ -103,6 +187,7 @@ class set_detect_anomaly(_DecoratorContextManager):  # noqa: N801 - torch's name
 
     def __exit__(self, *exc: object) -> None:
         ANOMALY[0], ANOMALY[1] = self.prev, self.prev_check_nan
+        _sync()
 
     def clone(self) -> set_detect_anomaly:
         return self.__class__(self.mode, self.check_nan)
@@ -123,23 +208,6 @@ def capture(limit: int = 64) -> tuple:
     return tuple(out)
 
 
-def caller_line() -> tuple | None:
-    """Cheap variant for always-on use: ``(code, lasti)`` of the first frame outside ember.
-
-    The line number is resolved only when an error is reported (``where()``)."""
-    f = sys._getframe(2)
-    get = _is_ember_cache.get
-    while f is not None:
-        c = f.f_code
-        r = get(c)
-        if r is None:
-            r = _is_ember(c)
-        if not r:
-            return (c, f.f_lasti)
-        f = f.f_back
-    return None
-
-
 def _line_of(code: Any, lasti: int) -> int | None:
     for start, end, line in code.co_lines():
         if start <= lasti < end:
@@ -147,13 +215,19 @@ def _line_of(code: Any, lasti: int) -> int | None:
     return code.co_firstlineno
 
 
+def format_site(where: Any) -> str:
+    """``File "f.py", line 12, in train: y = x * w`` for a recorded ``(code, offset)``."""
+    code, lasti = where
+    line = _line_of(code, lasti)
+    text = f'File "{code.co_filename}", line {line}, in {code.co_name}'
+    src = linecache.getline(code.co_filename, line).strip() if line else ""
+    return f"{text}: {src}" if src else text
+
+
 def format_trace(trace: Any) -> str:
     """The recorded creation point(s) in Python's traceback layout."""
     if not trace:
         return ""
-    if isinstance(trace, tuple) and len(trace) == 2 and not isinstance(trace[0], tuple):
-        code, lasti = trace  # caller_line() form
-        trace = ((code.co_filename, _line_of(code, lasti), code.co_name),)
     lines = []
     for filename, lineno, name in trace:
         lines.append(f'  File "{filename}", line {lineno}, in {name}\n')
@@ -197,14 +271,19 @@ def check_output(node: Any, grads: Any) -> None:
 
 
 def annotate(node: Any, exc: BaseException) -> None:
-    """Warn with the forward traceback of the node whose backward failed, as torch does."""
+    """Name the creation line of the node whose backward failed in the error's message.
+
+    The message keeps torch's text and gets one more line, ``The failing node MulBackward0 was
+    created at File "...", line N, in f: <source>`` (exceptions other than a RuntimeError with a
+    single message get it as a note).  In anomaly mode also warn with the forward traceback and
+    attach it as a note, as torch does."""
     if node is None or getattr(exc, "_ember_annotated", False):
         return
-    trace = node._trace
     try:
         exc._ember_annotated = True  # type: ignore[attr-defined]
     except AttributeError:  # pragma: no cover - exotic exception types
-        pass
+        return
+    trace = node._trace
     if ANOMALY[0]:
         where = format_trace(trace) if trace else (
             "  (no forward traceback: the node was created while anomaly mode was off)\n"
@@ -215,5 +294,17 @@ def annotate(node: Any, exc: BaseException) -> None:
             UserWarning,
             stacklevel=2,
         )
-    if trace and hasattr(exc, "add_note"):
+    if trace:
         exc.add_note(f"The failing node {node.name()} was created at:\n{format_trace(trace)}")
+    at = node._at
+    if at is None:
+        return
+    try:
+        line = f"The failing node {node.name()} was created at {format_site(at)}"
+    except Exception:  # pragma: no cover - never let the report hide the error
+        return
+    args = exc.args
+    if isinstance(exc, RuntimeError) and len(args) == 1 and isinstance(args[0], str):
+        exc.args = (f"{args[0]}\n{line}",)
+    else:
+        exc.add_note(line)

@@ -16,13 +16,7 @@ from . import anomaly_mode as _anomaly
 from .anomaly_mode import ANOMALY
 from .grad_mode import STATE
 from .graph import ARRAY_TYPES as _ARRAYS
-from .graph import AccumulateGrad, Node, accumulate_into
-
-
-def _wrap(a: Any) -> Any:
-    from .._tensor import _new
-
-    return _new(a, None)
+from .graph import FREED, AccumulateGrad, Node, _wrap, accumulate_into
 
 
 def _ns(g: Any) -> Any:
@@ -120,8 +114,26 @@ def _run_post_hooks(fn: Node, h: Any, grads: Any, g: Any) -> Any:
     for hook in list(h.post.values()):
         r = hook(ins, outs)
         if r is not None:
-            ins = tuple(r)
+            r = tuple(r)
+            _check_hook_result(hook, ins, r)
+            ins = r
     return [x._data if (arr and x is not None) else x for x in ins]
+
+
+def _check_hook_result(hook: Any, before: tuple, after: tuple) -> None:
+    """torch's checks of the grad_inputs a node post-hook returned: as many, same sizes."""
+    name = getattr(hook, "__name__", hook)
+    if len(after) != len(before):
+        raise RuntimeError(
+            f"hook '{name}' has returned an incorrect number of values (got {len(after)}, but "
+            f"expected {len(before)})"
+        )
+    for old, new in zip(before, after, strict=True):
+        if old is not None and new is not None and tuple(old.shape) != tuple(new.shape):
+            raise RuntimeError(
+                f"hook '{name}' has changed the size of value: expected {list(old.shape)} but "
+                f"got {list(new.shape)}"
+            )
 
 
 def execute(
@@ -137,24 +149,29 @@ def execute(
     ``capture`` (edges): return the total gradient reaching each of them instead of (or, with
     ``accumulate``, as well as) accumulating into leaves; only nodes on paths to them run.
     """
-    # 1. count, for every reachable node, the edges pointing at it (iterative DFS)
+    # 1. count, for every reachable node, the edges pointing at it (iterative DFS); note the
+    #    nodes with several outputs (their gradient is a list)
     deps: dict[Node, int] = {}
+    multi: set = set()
     stack = []
     for node, _ in roots:
         if node is not None and node not in deps:
             deps[node] = 0
             stack.append(node)
+            if node._nout != 1:
+                multi.add(node)
+    pop, push, get = stack.pop, stack.append, deps.get
     while stack:
-        fn = stack.pop()
-        for nxt, _ in fn._next:
-            if nxt is None:
-                continue
-            d = deps.get(nxt)
-            if d is None:
-                deps[nxt] = 1
-                stack.append(nxt)
-            else:
-                deps[nxt] = d + 1
+        for nxt, _ in pop()._next:
+            if nxt is not None:
+                d = get(nxt)
+                if d is None:
+                    deps[nxt] = 1
+                    push(nxt)
+                    if nxt._nout != 1:
+                        multi.add(nxt)
+                else:
+                    deps[nxt] = d + 1
 
     needed = None
     cap_at: dict[Node, list] = {}
@@ -183,7 +200,10 @@ def execute(
     try:
         # 3. run nodes whose gradients are all in
         if capture is None:
-            _walk(ready, bufs, deps, keep_graph)
+            # a seeded root that other roots also reach keeps its seed in bufs: never pass it
+            # a gradient directly (nor a node with several outputs)
+            slow = multi | {n for n in bufs if deps.get(n)}
+            _walk(ready, [bufs.pop(n, None) for n in ready], bufs, deps, slow, keep_graph)
         else:
             _walk_capture(ready, bufs, deps, keep_graph, cap_at, captured, needed, accumulate)
     finally:
@@ -245,54 +265,74 @@ def _walk_capture(ready: list, bufs: dict, deps: dict, keep_graph: bool, cap_at:
         _anomaly.annotate(fn, e)
         raise
 
-def _walk(ready: list, bufs: dict, deps: dict, keep_graph: bool) -> None:
-    """The common walk (no captured inputs): run each node once all its gradients are in."""
-    pop, bufs_pop, bufs_get, push = ready.pop, bufs.pop, bufs.get, ready.append
+
+def _walk(ready: list, gready: list, bufs: dict, deps: dict, slow: set,
+          keep_graph: bool) -> None:
+    """The common walk (no captured inputs): run each node once all its gradients are in.
+
+    ``ready`` holds the nodes that can run and ``gready`` their gradients.  A node with one
+    consumer (the common case) gets its gradient pushed with it; only nodes with several
+    consumers (or outputs, or a seed: ``slow``) sum their gradients in ``bufs``, their count in
+    ``deps`` stored negated once touched (so that a last pending 1 is not taken for a single
+    consumer).  Each rule returns one gradient (or None) per edge in ``_next``.  The hot loop of
+    every backward: few bytecodes per node, no helper calls unless a node has hooks or meta."""
+    pop, gpop, push, gpush = ready.pop, gready.pop, ready.append, gready.append
+    bufs_get, bufs_pop = bufs.get, bufs.pop
+    release = not keep_graph
+    anomaly = ANOMALY
     fn = None
     try:
         while ready:
             fn = pop()
-            g = bufs_pop(fn, None)
-            grads_in: Any = None
-            gi = None  # drop the previous node's last gradient (AccumulateGrad may steal buffers)
-            if g is not None and (fn._nout == 1 or any(x is not None for x in g)):
+            g = gpop()
+            gi = grads_in = prev = None  # drop references: AccumulateGrad may steal a buffer
+            if g is None or (type(g) is list and all(x is None for x in g)):
+                grads_in = (None,) * len(fn._next)  # no gradient here: only release the inputs
+            else:
                 h = fn._hooks
                 if h is not None:
                     g = _run_pre_hooks(fn, h, g)
                 grads_in = fn.backward(g)
-                if ANOMALY[0]:
+                if anomaly[0]:
                     _anomaly.check_output(fn, grads_in)
-                if not keep_graph and (fn._saved is not None or fn._out is not None):
-                    fn._release()
+                if release:  # Node._release, inlined
+                    if fn._saved is not None:
+                        fn._saved = FREED
+                    if fn._out is not None:
+                        fn._out = FREED
                 if h is not None and type(fn) is not AccumulateGrad:
                     grads_in = _run_post_hooks(fn, h, grads_in, g)
-                if fn._meta is not None:
-                    grads_in = _fix(fn, grads_in, fn._meta)
-            if grads_in is None:
-                for nxt, _ in fn._next:
-                    if nxt is not None:
-                        d = deps[nxt] - 1
-                        deps[nxt] = d
+                meta = fn._meta
+                if meta is not None:
+                    grads_in = _fix(fn, grads_in, meta)
+                g = None
+            k = 0
+            for nxt, nr in fn._next:
+                if nxt is not None:
+                    gi = grads_in[k]
+                    d = deps[nxt]
+                    if d == 1 and (not slow or nxt not in slow):
+                        push(nxt)  # its only consumer: no buffer, no count to keep
+                        gpush(gi)
+                    else:  # sum in bufs; the count left goes negative once it is touched
+                        if gi is not None:
+                            if nxt in slow and nxt._nout != 1:
+                                _accum(bufs, nxt, nr, gi)
+                            else:
+                                prev = bufs_get(nxt)
+                                bufs[nxt] = gi if prev is None else prev + gi
+                                prev = None
+                        d = d - 1 if d > 0 else -d - 1
                         if d == 0:
                             push(nxt)
-                continue
-            for (nxt, nr), gi in zip(fn._next, grads_in, strict=False):
-                if nxt is None:
-                    continue
-                if gi is not None:
-                    if nxt._nout == 1:
-                        prev = bufs_get(nxt)
-                        bufs[nxt] = gi if prev is None else prev + gi
-                    else:
-                        _accum(bufs, nxt, nr, gi)
-                d = deps[nxt] - 1
-                deps[nxt] = d
-                if d == 0:
-                    push(nxt)
-
+                            gpush(bufs_pop(nxt, None))
+                        else:
+                            deps[nxt] = -d
+                k += 1
     except Exception as e:  # zero-cost unless raised: name the failing node's origin
         _anomaly.annotate(fn, e)
         raise
+
 
 def _accum(bufs: dict, node: Node, nr: int, g: Any) -> None:
     """Add ``g`` into the buffer of ``node``'s output ``nr`` (never mutating arrays we got)."""

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from .._tensor import Tensor, _new
+from .anomaly_mode import REC, capture, mark_site
 from .grad_mode import STATE
 from .graph import ARRAY_TYPES, FREED, NOEDGE, AccumulateGrad, Node, _freed_msg, _ver, _version_msg
 
@@ -263,6 +264,10 @@ def _wrap_outputs(
         return out
     nondiff = {id(t) for t in ctx.non_differentiable}
     ctx._next = edges
+    if REC[0]:  # the user's line calling apply (backward errors name it); anomaly: the stack
+        mark_site(ctx, 2)
+        if REC[0] == 2:
+            ctx._trace = capture()
     ctx._nout = len(outs)
     tens = [a for a, t in zip(args, is_t, strict=True) if t]
     ctx._meta = tuple((a._data.shape, None) for a in tens)

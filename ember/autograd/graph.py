@@ -20,6 +20,9 @@ import numpy as np
 
 FREED = ("<freed>",)  # sentinel for released saved values
 NOEDGE = (None, 0)
+# shared ``_vers`` tuples for the common cases (saved tensors at version 0; False: a plain value),
+# recognised by identity in ``Node._unpack``
+ZERO1, ZERO2, ZERO_F = (0,), (0, 0), (0, False)
 # Concrete types of first-order gradients: an ndarray or a NumPy scalar (0-d results).  Checked
 # with ``type(g) in ARRAY_TYPES`` (a set lookup) to tell the array mode from the Tensor mode.
 ARRAY_TYPES = frozenset(
@@ -27,11 +30,65 @@ ARRAY_TYPES = frozenset(
      np.int16, np.int32, np.int64, np.uint8, np.bool_, np.uint16, np.uint32, np.uint64]
 )
 _ARRAY_TYPES = ARRAY_TYPES
+_ndarray = np.ndarray
+
+
+_F32, _F64 = np.dtype(np.float32), np.dtype(np.float64)
+WEAK = {_F32: {}, _F64: {}}  # dtype -> {python number: read-only 0-d array holding it exactly}
+
+
+def weak(v: Any, dt: Any) -> Any:
+    """A python number ``v`` as a cached read-only 0-d array of dtype ``dt`` when it converts
+    exactly (float32/float64, not zero), else ``v`` itself.
+
+    NumPy's math of an array with a 0-d array of its own dtype costs about half of that with a
+    python scalar (NEP 50's weak-scalar handling), and gives the same bits: the python scalar is
+    converted to ``dt`` before the math either way, here without rounding.  ops/arith.py uses it
+    for ``tensor * 2`` and the like; saved in a node, ``Node._unpack`` gives rules on Tensors the
+    number back (``unweak``)."""
+    cache = WEAK[_F32] if dt is _F32 else WEAK[_F64] if dt is _F64 else None
+    if cache is None:
+        return v
+    z = cache.get(v)
+    if z is None:
+        if not v:  # 0.0 and -0.0 are equal keys but differ in sign: leave zeros alone
+            return v
+        try:
+            z = np.array(v, dt)
+            exact = float(z) == v  # compared exactly, in python
+        except (OverflowError, ValueError, TypeError):
+            return v
+        if not exact or len(cache) >= 1024:
+            return v
+        z.flags.writeable = False
+        cache[v] = z
+    return z
+
+
+def unweak(x: Any) -> Any:
+    """The python number behind a ``weak`` array (anything else unchanged)."""
+    if type(x) is _ndarray and x.ndim == 0 and not x.flags.writeable:
+        cache = WEAK.get(x.dtype)
+        if cache is not None:
+            v = x.item()
+            if cache.get(v) is x:
+                return v
+    return x
 
 
 def _ver(t: Any) -> Any:
     vc = t._vc
     return vc[0] if vc else 0
+
+
+def link_out(t: Any, cell: list, version: int) -> None:
+    """``t`` just got its first version counter ``cell`` (its value before was ``version``):
+    when ``t``'s node saved ``t`` as its output, let the node watch that counter."""
+    e = t._edge
+    if e is not None:
+        n = e[0]
+        if n._out is not None and n._outvc is None and e[1] == 0:
+            n._outvc = (cell, version)
 
 
 class Node:
@@ -46,11 +103,12 @@ class Node:
     _saved: tuple | None = None  # saved Tensors (or plain values), FREED after release
     _vers: tuple | None = None  # versions of the saved Tensors at save time
     _out: Any = None  # saved output data (for rules that use the result), FREED after release
-    _outvc: Any = None  # (version cell, version) of the saved output
+    _outvc: Any = None  # (version cell, version) of the saved output; None: no cell yet
     _meta: tuple | None = None  # per input: (shape, np dtype) when broadcasting or promotion
     _hooks: Any = None  # _NodeHooks, created on first use
     _name: str | None = None  # torch's node name when it differs from the class name
-    _trace: Any = None  # where the node was created (anomaly mode)
+    _trace: Any = None  # the user's stack when the node was created (anomaly mode)
+    _at: Any = None  # (code, instruction offset) of the line that created it (creation lines)
 
     def name(self) -> str:
         """torch's name for this node, e.g. ``MulBackward0``."""
@@ -91,6 +149,42 @@ class Node:
         if s is FREED:
             raise RuntimeError(_freed_msg())
         vers = self._vers
+        if vers is ZERO2:  # the common case, unrolled: two tensors saved at version 0
+            a, b = s
+            vc = a._vc
+            if vc is not None and vc[0]:
+                raise RuntimeError(_version_msg(a, 0, None))
+            vc = b._vc
+            if vc is not None and vc[0]:
+                raise RuntimeError(_version_msg(b, 0, None))
+            tg = type(g)
+            if tg is _ndarray:
+                return (a._data, b._data)
+            if tg in _ARRAY_TYPES:  # a NumPy scalar: 0-d saved arrays become scalars (cheaper)
+                ad, bd = a._data, b._data
+                return (ad[()] if type(ad) is _ndarray and not ad.shape else ad,
+                        bd[()] if type(bd) is _ndarray and not bd.shape else bd)
+            return s
+        if vers is ZERO1:
+            a = s[0]
+            vc = a._vc
+            if vc is not None and vc[0]:
+                raise RuntimeError(_version_msg(a, 0, None))
+            return (a._data,) if type(g) in _ARRAY_TYPES else s
+        if vers is ZERO_F:
+            a, b = s
+            vc = a._vc
+            if vc is not None and vc[0]:
+                raise RuntimeError(_version_msg(a, 0, None))
+            tg = type(g)
+            if tg is _ndarray:
+                # a number saved as a 0-d array (``weak``) serves arrays of its dtype
+                if type(b) is _ndarray and b.dtype is not g.dtype:
+                    b = unweak(b)
+                return (a._data, b)
+            if tg in _ARRAY_TYPES:
+                return (a._data, unweak(b))
+            return (a, unweak(b)) if type(b) is _ndarray else s
         for t, v in zip(s, vers, strict=False):
             if v is not False:  # False marks a plain value (scalar, shape...), not a Tensor
                 vc = t._vc
@@ -98,26 +192,34 @@ class Node:
                     raise RuntimeError(_version_msg(t, v, None))
         if type(g) in _ARRAY_TYPES:
             return [t if v is False else t._data for t, v in zip(s, vers, strict=False)]
-        return s
+        # Tensor mode: numbers saved as 0-d arrays go back to numbers
+        return tuple(unweak(t) if v is False else t for t, v in zip(s, vers, strict=False))
 
     def _result(self, g: Any) -> Any:
-        """The saved output, as an array or as a Tensor whose grad_fn is this node."""
+        """The saved output, as an array or as a Tensor whose grad_fn is this node.
+
+        ``_outvc`` is None while the output has no version counter (it was never changed in
+        place nor shared with a view): ``Tensor._share_vc``/``_bump`` link the counter they create
+        to the node (``link_out``), so nothing is allocated for the common case."""
         out = self._out
         if out is FREED:
             raise RuntimeError(_freed_msg())
-        cell, v = self._outvc
-        if cell is not None and cell[0] != v:
-            raise RuntimeError(_version_msg(None, v, self, cell[0], out))
+        ov = self._outvc
+        cell = None
+        if ov is not None:
+            cell, v = ov
+            if cell[0] != v:
+                raise RuntimeError(_version_msg(None, v, self, cell[0], out))
         if type(g) in _ARRAY_TYPES:
             return out
-        from .._tensor import _new
-
-        t = _new(out, (self, 0))
-        t._vc = cell
+        t = _wrap(out)
+        t._edge = (self, 0)
+        t._vc = [0] if cell is None else cell  # a private counter: never linked to this node
         return t
 
     def _release(self) -> None:
-        """Free saved values (after a backward without retain_graph)."""
+        """Free saved values (after a backward without retain_graph).  The engine's main walk
+        does the same inline (``_saved``/``_out`` become FREED) without calling this."""
         if self._saved is not None:
             self._saved = FREED
         if self._out is not None:
@@ -231,10 +333,26 @@ def accumulate_into(var: Any, g: Any, steal_refs: int = 0) -> None:
         var._grad = g if old is None else old + g
 
 
-def _wrap(a: Any) -> Any:
-    from .._tensor import _new
+_TENSOR: list = []  # [Tensor], filled on first use (ember._tensor imports this module)
 
-    return _new(a, None)
+
+def _tensor_cls() -> Any:
+    if not _TENSOR:
+        from .._tensor import Tensor
+
+        _TENSOR.append(Tensor)
+    return _TENSOR[0]
+
+
+def _wrap(a: Any) -> Any:
+    """A Tensor around ``a`` with no autograd history (``_tensor._new(a, None)``)."""
+    t = _object_new(_TENSOR[0] if _TENSOR else _tensor_cls())
+    t._data = a
+    t._edge = None
+    return t
+
+
+_object_new = object.__new__
 
 
 def _enable_grad() -> Any:

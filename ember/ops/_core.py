@@ -8,17 +8,19 @@ a Tensor (``create_graph=True``) and pick the matching namespace with ``xp = ns(
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
+from types import FunctionType
 from typing import Any
 
 import numpy as np
 
 from .. import _dtype as D
 from .._tensor import Tensor, _new
-from ..autograd.anomaly_mode import ANOMALY, capture
+from ..autograd.anomaly_mode import REC, _outside, add_record_listener, capture
 from ..autograd.grad_mode import STATE
 from ..autograd.graph import ARRAY_TYPES as _ARR
-from ..autograd.graph import NOEDGE, Node, _ver
+from ..autograd.graph import NOEDGE, ZERO1, ZERO2, ZERO_F, Node, _ver, weak
 from ._ns import E, N
 
 __all__ = [
@@ -42,9 +44,59 @@ __all__ = [
     "float_data",
     "wrap_dim",
     "needs",
+    "mark",
+    "weak",
+    "pair",
+    "specialized",
 ]
 
 new = _new
+_object_new = object.__new__
+_getframe = sys._getframe
+# What node creation records (anomaly_mode keeps these in step, see _on_record): ``_REC`` 0
+# nothing, 1 the creation line, 2 the line and the user's stack (anomaly mode).  ``_LAST`` is
+# (code object of the last user function that created a node, its sites: offset -> (code,
+# offset)), one tuple so that threads read a consistent pair; (None, {}) in anomaly mode.  In a
+# loop no tuple is allocated per op (every allocation that outlives a gen-0 collection brings
+# the next full collection closer).
+_REC = 1
+_LAST: tuple = (None, {})
+_SITES_OF: dict = {}  # code object -> its sites dict, for the user functions seen (bounded)
+
+
+def _on_record(mode: int) -> None:
+    global _REC, _LAST
+    _REC = mode
+    if mode == 2:  # anomaly mode takes the slow path for every node (it captures the stack)
+        _LAST = (None, {})
+
+
+def _site(n: Node, f: Any) -> None:
+    """Record where ``n`` was created, ``f`` being the frame that called the op (or a deeper
+    one): the first frame outside ember; remember its code when ``f`` is that frame."""
+    global _LAST
+    u = _outside(f)
+    if u is not None:
+        c, i = u.f_code, u.f_lasti
+        if u is f and _REC == 1:
+            d = _SITES_OF.get(c)
+            if d is None:
+                if len(_SITES_OF) >= 256:
+                    _SITES_OF.clear()
+                d = _SITES_OF[c] = {}
+            _LAST = (c, d)
+            w = d.get(i)
+            if w is None:
+                w = d[i] = (c, i)
+            n._at = w
+        else:
+            n._at = (c, i)
+    if _REC == 2:
+        n._trace = capture()
+
+
+_on_record(REC[0])
+add_record_listener(_on_record)
 _pyfloat, _pyint, _pybool = float, int, bool
 
 
@@ -66,8 +118,14 @@ def register(*method_names: str, namespace: bool = True) -> Callable:
     return deco
 
 
-# shared version tuples for the common case: saved tensors never modified in place (version 0)
-_ZERO1, _ZERO2, _ZERO_F = (0,), (0, 0), (0, False)
+def specialized(fn: Callable) -> Callable:
+    """A copy of ``fn`` with its own code object, for one op to call.
+
+    CPython 3.11 specialises attribute stores per bytecode and per class: in the one ``pair`` or
+    ``unary`` that every op shares, ``n._next = ...`` sees dozens of node classes and stays on
+    the slow generic path; an op's own copy sees one class and gets the fast inline store."""
+    return FunctionType(fn.__code__.replace(), fn.__globals__, fn.__name__, fn.__defaults__,
+                        fn.__closure__)
 
 
 def needs(node: Node, i: int) -> bool:
@@ -75,31 +133,44 @@ def needs(node: Node, i: int) -> bool:
     return node._next[i][0] is not None
 
 
-def _out_cell(n: Node, t: Tensor, out: Any) -> None:
-    cell = [0]
-    t._vc = cell
-    n._out = out
-    n._outvc = (cell, 0)
-
-
+# The recorders below run once per recorded op: they are written for speed (no helper calls on
+# the common path, ``_new`` inlined).  A saved output gets no version counter here: the node
+# watches the output's counter only once one exists (``graph.link_out``).  With creation lines
+# on, ``n._at`` keeps the code object and instruction offset of the first frame outside ember
+# (never the frame itself: nothing of the caller stays alive); an error in backward names that
+# line (``anomaly_mode.annotate``).  The common case, an op called by the same user function as
+# the last one, costs one frame lookup, two frame attributes and a dict lookup.
 def unary(cls: type, a: Tensor, out: Any, save_input: bool = False, save_out: bool = False,
           **attrs: Any) -> Tensor:
     """Wrap ``out`` = f(a); record ``cls`` when ``a`` requires grad and grad mode is on."""
     e = a._edge
+    t = _object_new(Tensor)
+    t._data = out
     if e is None or not STATE.enabled:
-        return _new(out, None)
+        t._edge = None
+        return t
     n = cls()
-    if ANOMALY[0]:
-        n._trace = capture()
     n._next = (e,)
     if save_input:
         n._saved = (a,)
-        n._vers = _ZERO1 if a._vc is None else (_ver(a),)
-    if attrs:
-        n.__dict__.update(attrs)
-    t = _new(out, (n, 0))
+        n._vers = ZERO1 if a._vc is None else (_ver(a),)
     if save_out:
-        _out_cell(n, t, out)
+        n._out = out
+    if attrs:
+        for k in attrs:
+            setattr(n, k, attrs[k])
+    if _REC:
+        f = _getframe(2)
+        c, d = _LAST
+        if f.f_code is c:  # the same user function as the last op's
+            i = f.f_lasti
+            try:
+                n._at = d[i]
+            except KeyError:
+                n._at = d[i] = (c, i)
+        else:
+            _site(n, f)
+    t._edge = (n, 0)
     return t
 
 
@@ -111,40 +182,106 @@ def binary(cls: type, a: Tensor, b: Any, out: Any, save: int = 0, save_out: bool
     dtypes when they differ from the output's, so the engine can undo broadcasting centrally.
     """
     ea = a._edge
-    bt = isinstance(b, Tensor)
-    eb = b._edge if bt else None
-    if (ea is None and eb is None) or not STATE.enabled:
-        return _new(out, None)
-    n = cls()
-    if ANOMALY[0]:
-        n._trace = capture()
-    n._next = (ea or NOEDGE, eb or NOEDGE)
-    if save:
-        if save == 1:
-            n._saved = (a, b)
-            if bt:
-                n._vers = _ZERO2 if (a._vc is None and b._vc is None) else (_ver(a), _ver(b))
+    t = _object_new(Tensor)
+    t._data = out
+    if type(b) is Tensor or isinstance(b, Tensor):
+        eb = b._edge
+        if (ea is None and eb is None) or not STATE.enabled:
+            t._edge = None
+            return t
+        n = cls()
+        n._next = (ea or NOEDGE, eb or NOEDGE)
+        if save:
+            if save == 1:
+                n._saved = (a, b)
+                n._vers = ZERO2 if (a._vc is None and b._vc is None) else (_ver(a), _ver(b))
+            elif save == 2:
+                n._saved = (a,)
+                n._vers = ZERO1 if a._vc is None else (_ver(a),)
             else:
-                n._vers = _ZERO_F if a._vc is None else (_ver(a), False)
-        elif save == 2:
-            n._saved = (a,)
-            n._vers = (_ver(a),)
-        else:
-            n._saved = (b,)
-            n._vers = (_ver(b) if bt else False,)
-    if attrs:
-        n.__dict__.update(attrs)
-    ad = a._data
-    oshape, odt = out.shape, out.dtype
-    if bt:
-        bd = b._data
+                n._saved = (b,)
+                n._vers = ZERO1 if b._vc is None else (_ver(b),)
+        ad, bd = a._data, b._data
+        oshape, odt = out.shape, out.dtype
         if ad.shape != oshape or bd.shape != oshape or ad.dtype != odt or bd.dtype != odt:
             n._meta = (_m(ad, oshape, odt), _m(bd, oshape, odt))
-    elif ad.shape != oshape or ad.dtype != odt:
-        n._meta = (_m(ad, oshape, odt), None)
-    t = _new(out, (n, 0))
+    else:
+        if ea is None or not STATE.enabled:
+            t._edge = None
+            return t
+        n = cls()
+        n._next = (ea, NOEDGE)
+        if save:
+            if save == 1:
+                n._saved = (a, b)
+                n._vers = ZERO_F if a._vc is None else (_ver(a), False)
+            elif save == 2:
+                n._saved = (a,)
+                n._vers = ZERO1 if a._vc is None else (_ver(a),)
+            else:
+                n._saved = (b,)
+                n._vers = (False,)
+        ad = a._data
+        if ad.shape != out.shape or ad.dtype != out.dtype:
+            n._meta = (_m(ad, out.shape, out.dtype), None)
     if save_out:
-        _out_cell(n, t, out)
+        n._out = out
+    if attrs:
+        for k in attrs:
+            setattr(n, k, attrs[k])
+    if _REC:
+        f = _getframe(2)
+        c, d = _LAST
+        if f.f_code is c:  # the same user function as the last op's
+            i = f.f_lasti
+            try:
+                n._at = d[i]
+            except KeyError:
+                n._at = d[i] = (c, i)
+        else:
+            _site(n, f)
+    t._edge = (n, 0)
+    return t
+
+
+def pair(cls: type, a: Tensor, b: Any, out: Any, save: int) -> Tensor:
+    """``binary`` for the fast paths of ops/arith.py: ``b`` is a Tensor (exactly) of ``a``'s shape
+    and dtype, or a number with a floating ``a`` (a weak scalar); so no promotion and no
+    broadcasting to undo.  ``save`` 1 saves both operands, 0 nothing."""
+    ea = a._edge
+    t = _object_new(Tensor)
+    t._data = out
+    if type(b) is Tensor:
+        eb = b._edge
+        if (ea is None and eb is None) or not STATE.enabled:
+            t._edge = None
+            return t
+        n = cls()
+        n._next = (ea or NOEDGE, eb or NOEDGE)
+        if save:
+            n._saved = (a, b)
+            n._vers = ZERO2 if (a._vc is None and b._vc is None) else (_ver(a), _ver(b))
+    else:
+        if ea is None or not STATE.enabled:
+            t._edge = None
+            return t
+        n = cls()
+        n._next = (ea, NOEDGE)
+        if save:
+            n._saved = (a, b)
+            n._vers = ZERO_F if a._vc is None else (_ver(a), False)
+    if _REC:
+        f = _getframe(2)
+        c, d = _LAST
+        if f.f_code is c:  # the same user function as the last op's
+            i = f.f_lasti
+            try:
+                n._at = d[i]
+            except KeyError:
+                n._at = d[i] = (c, i)
+        else:
+            _site(n, f)
+    t._edge = (n, 0)
     return t
 
 
@@ -166,20 +303,27 @@ def record(cls: type, inputs: tuple, out: Any, saved: tuple = (), save_out: bool
     else:
         return _new(out, None)
     n = cls()
-    if ANOMALY[0]:
-        n._trace = capture()
     n._next = edges
     if saved:
         n._saved = saved
         n._vers = tuple(_ver(x) if isinstance(x, Tensor) else False for x in saved)
     if meta is not None:
         n._meta = meta
-    if attrs:
-        n.__dict__.update(attrs)
-    t = _new(out, (n, 0))
     if save_out:
-        _out_cell(n, t, out)
-    return t
+        n._out = out
+    if attrs:
+        for k in attrs:
+            setattr(n, k, attrs[k])
+    if _REC:
+        _site(n, _getframe(2))
+    return _new(out, (n, 0))
+
+
+def mark(n: Node, depth: int = 2) -> None:
+    """Record the creation line (and, in anomaly mode, the stack) of a node made by hand: call it
+    from the op function (``depth`` frames below the user's call)."""
+    if _REC:
+        _site(n, _getframe(depth))
 
 
 def write_out(fn: str, out: Tensor, r: Any, *inputs: Any) -> Tensor:

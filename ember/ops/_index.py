@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from ._core import STATE, N, Node, Tensor, as_view, new, ns, register
+from ._core import STATE, N, Node, Tensor, as_view, mark, new, ns, register
 
 _E = Ellipsis
 _TNAME = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long",
@@ -66,6 +66,7 @@ def _record(t: Tensor, out: Any, index: tuple, shape: tuple, meta: Any = None) -
     n._next = (e,)
     if meta is not None:
         n._meta = meta
+    mark(n)
     return new(out, (n, 0))
 
 
@@ -99,6 +100,7 @@ def index_backward(grad: Tensor, shape: tuple, index: tuple) -> Tensor:
         n._name = index[3]
     n.index = index
     n._next = (e,)
+    mark(n)
     return new(out, (n, 0))
 
 

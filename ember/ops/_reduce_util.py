@@ -17,9 +17,10 @@ from typing import Any
 import numpy as np
 
 from .. import _dtype as D
+from ..autograd.graph import ARRAY_TYPES
 from ._core import STATE, Tensor, new, record, unary, wrap_dim
 
-_ARR = (np.ndarray, np.generic)
+_ARR = ARRAY_TYPES  # ndarray or a NumPy scalar: the array mode of a rule
 _I64 = np.dtype(np.int64)
 _INF = float("inf")
 _LEGACY = {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",

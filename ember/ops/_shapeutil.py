@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from ..autograd.graph import ARRAY_TYPES, type_desc
-from ._core import STATE, Tensor, as_view, new
+from ._core import STATE, Tensor, as_view, mark, new
 
 _nd = _ndarray = np.ndarray
 _SEQ = (tuple, list)
@@ -39,6 +39,7 @@ def _mk(cls: type, x: Tensor, out: Any, fn: Any, attrs: dict | None = None) -> T
     n._next = (e,)
     if attrs:
         n.__dict__.update(attrs)
+    mark(n)
     return as_view(new(out, (n, 0)), x, fn)
 
 

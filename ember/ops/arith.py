@@ -7,6 +7,8 @@ from typing import Any
 import numpy as np
 
 from .. import _dtype as D
+from ..autograd.graph import ARRAY_TYPES as _ARR
+from ..autograd.graph import FREED, WEAK, ZERO2, ZERO_F
 from ._core import (
     Node,
     Tensor,
@@ -16,13 +18,27 @@ from ._core import (
     needs,
     new,
     ns,
+    pair,
     register,
+    specialized,
+    weak,
     write_out,
 )
 from ._core import unary as _unary
 
+_pyfloat, _pyint = float, int
+_ndarray = np.ndarray
+_F32 = np.dtype(np.float32)
+_W32 = WEAK[_F32]  # weak()'s float32 cache, read inline on the hot paths
+
 __all__ = ["add", "sub", "subtract", "mul", "multiply", "div", "divide", "true_divide", "neg",
            "negative", "pow", "rsub", "square", "float_power"]
+
+
+def _s0(d: Any) -> Any:
+    """0-d data as a NumPy scalar: scalar math is several times cheaper than 0-d arrays' (and
+    gives the same bits and the same NumPy-scalar result type)."""
+    return d[()] if type(d) is _ndarray else d
 
 
 def _swap(input: Any, other: Any) -> tuple:
@@ -33,21 +49,50 @@ def _swap(input: Any, other: Any) -> tuple:
 
 
 class AddBackward0(Node):
-    """out = a + alpha * b;  da = g, db = alpha * g."""
+    """out = a + b;  da = g, db = g."""
 
     alpha = 1
 
     def backward(self, g: Any) -> tuple:
-        return g, (g if self.alpha == 1 else g * self.alpha)
+        return g, g
+
+
+class _AddAlphaBackward0(AddBackward0):
+    """out = a + alpha * b;  da = g, db = alpha * g.  torch's AddBackward0 with alpha != 1 (a
+    subclass of the same name, so that the common rule need not look alpha up)."""
+
+    def backward(self, g: Any) -> tuple:
+        return g, g * self.alpha
+
+
+_AddAlphaBackward0.__name__ = _AddAlphaBackward0.__qualname__ = "AddBackward0"
+
+
+_pair_add = specialized(pair)  # each op its own copy (see _core.specialized)
+_pair_sub = specialized(pair)
+_pair_mul = specialized(pair)
+_pair_div = specialized(pair)
 
 
 @register("add", "__add__", "__radd__")
 def add(input: Tensor, other: Any, *, alpha: Any = 1, out: Any = None) -> Tensor:
     """input + alpha * other (broadcasting; python scalars on either side)."""
-    if out is None and alpha == 1 and type(input) is Tensor and type(other) is Tensor:
-        a, b = input._data, other._data
-        if a.dtype is b.dtype and a.shape == b.shape:  # the common case, without promotion
-            return binary(AddBackward0, input, other, a + b)
+    if out is None and alpha == 1 and type(input) is Tensor:
+        to = type(other)
+        if to is Tensor:
+            a, b = input._data, other._data
+            if a.dtype is b.dtype and a.shape == b.shape:  # the common case, without promotion
+                if not a.shape:  # 0-d: NumPy scalars (see _s0)
+                    a = a[()] if type(a) is _ndarray else a
+                    b = b[()] if type(b) is _ndarray else b
+                return _pair_add(AddBackward0, input, other, a + b, 0)
+        elif (to is _pyfloat or to is _pyint) and input._data.dtype.kind == "f":
+            a = input._data
+            if type(a) is _ndarray:  # a cached 0-d array of a's dtype (see weak)
+                dt = a.dtype
+                z = _W32.get(other) if dt is _F32 else None
+                other = weak(other, dt) if z is None else z
+            return _pair_add(AddBackward0, input, other, a + other, 0)
     input, other = _swap(input, other)
     a, b = binary_args(input, other)
     if alpha != 1:
@@ -56,22 +101,46 @@ def add(input: Tensor, other: Any, *, alpha: Any = 1, out: Any = None) -> Tensor
     if out is not None:
         return write_out("add", out, r, input, other)
     if alpha != 1:
-        return binary(AddBackward0, input, other, r, alpha=alpha)
+        return binary(_AddAlphaBackward0, input, other, r, alpha=alpha)
     return binary(AddBackward0, input, other, r)
 
 
 class SubBackward0(Node):
-    """out = a - alpha * b;  da = g, db = -alpha * g."""
+    """out = a - b;  da = g, db = -g."""
 
     alpha = 1
 
     def backward(self, g: Any) -> tuple:
-        return g, (-g if self.alpha == 1 else g * -self.alpha)
+        return g, -g
+
+
+class _SubAlphaBackward0(SubBackward0):
+    """out = a - alpha * b;  da = g, db = -alpha * g (torch's SubBackward0 with alpha != 1)."""
+
+    def backward(self, g: Any) -> tuple:
+        return g, g * -self.alpha
+
+
+_SubAlphaBackward0.__name__ = _SubAlphaBackward0.__qualname__ = "SubBackward0"
 
 
 @register("sub", "subtract", "__sub__")
 def sub(input: Tensor, other: Any, *, alpha: Any = 1, out: Any = None) -> Tensor:
     """input - alpha * other."""
+    if out is None and alpha == 1 and type(input) is Tensor:
+        to = type(other)
+        if to is Tensor:
+            a, b = input._data, other._data
+            if a.dtype is b.dtype and a.shape == b.shape and a.dtype.kind != "b":
+                return _pair_sub(SubBackward0, input, other,
+                                 a - b if a.shape else _s0(a) - _s0(b), 0)
+        elif (to is _pyfloat or to is _pyint) and input._data.dtype.kind == "f":
+            a = input._data
+            if type(a) is _ndarray:  # a cached 0-d array of a's dtype (see weak)
+                dt = a.dtype
+                z = _W32.get(other) if dt is _F32 else None
+                other = weak(other, dt) if z is None else z
+            return _pair_sub(SubBackward0, input, other, a - other, 0)
     input, other = _swap(input, other)
     if input._data.dtype == np.bool_ and (
         isinstance(other, bool) or (isinstance(other, Tensor) and other._data.dtype == np.bool_)
@@ -87,7 +156,7 @@ def sub(input: Tensor, other: Any, *, alpha: Any = 1, out: Any = None) -> Tensor
     if out is not None:
         return write_out("sub", out, r, input, other)
     if alpha != 1:
-        return binary(SubBackward0, input, other, r, alpha=alpha)
+        return binary(_SubAlphaBackward0, input, other, r, alpha=alpha)
     return binary(SubBackward0, input, other, r)
 
 
@@ -118,17 +187,51 @@ class MulBackward0(Node):
     """out = a * b;  da = g * b, db = g * a."""
 
     def backward(self, g: Any) -> tuple:
+        tg = type(g)
+        if tg in _ARR:  # arrays, not Tensors: the common cases of Node._unpack, inlined
+            s, v = self._saved, self._vers
+            if v is ZERO_F and s is not FREED:  # tensor * number: only the tensor needs g
+                a, b = s
+                vc = a._vc
+                if (vc is None or not vc[0]) and (type(b) is not _ndarray or b.dtype is g.dtype):
+                    return g * b, None
+            elif v is ZERO2 and s is not FREED:
+                a, b = s
+                va, vb = a._vc, b._vc
+                if (va is None or not va[0]) and (vb is None or not vb[0]):
+                    ad, bd = a._data, b._data
+                    if tg is not _ndarray:  # a NumPy scalar: 0-d operands too (see _s0)
+                        if type(ad) is _ndarray:
+                            ad = ad[()]
+                        if type(bd) is _ndarray:
+                            bd = bd[()]
+                    nx = self._next
+                    return ((g * bd if nx[0][0] is not None else None),
+                            (g * ad if nx[1][0] is not None else None))
         a, b = self._unpack(g)
-        return (g * b if needs(self, 0) else None), (g * a if needs(self, 1) else None)
+        nx = self._next
+        return (g * b if nx[0][0] is not None else None), (g * a if nx[1][0] is not None else None)
 
 
 @register("mul", "multiply", "__mul__", "__rmul__")
 def mul(input: Tensor, other: Any, *, out: Any = None) -> Tensor:
     """input * other (broadcasting)."""
-    if out is None and type(input) is Tensor and type(other) is Tensor:
-        a, b = input._data, other._data
-        if a.dtype is b.dtype and a.shape == b.shape:  # the common case, without promotion
-            return binary(MulBackward0, input, other, a * b, save=1)
+    if out is None and type(input) is Tensor:
+        to = type(other)
+        if to is Tensor:
+            a, b = input._data, other._data
+            if a.dtype is b.dtype and a.shape == b.shape:  # the common case, without promotion
+                if not a.shape:  # 0-d: NumPy scalars (see _s0)
+                    a = a[()] if type(a) is _ndarray else a
+                    b = b[()] if type(b) is _ndarray else b
+                return _pair_mul(MulBackward0, input, other, a * b, 1)
+        elif (to is _pyfloat or to is _pyint) and input._data.dtype.kind == "f":
+            a = input._data
+            if type(a) is _ndarray:  # a cached 0-d array of a's dtype (see weak)
+                dt = a.dtype
+                z = _W32.get(other) if dt is _F32 else None
+                other = weak(other, dt) if z is None else z
+            return _pair_mul(MulBackward0, input, other, a * other, 1)
     input, other = _swap(input, other)
     a, b = binary_args(input, other)
     r = a * b
@@ -144,9 +247,17 @@ class DivBackward0(Node):
     """out = a / b;  da = g / b, db = -g * a / b**2."""
 
     def backward(self, g: Any) -> tuple:
+        if type(g) is _ndarray and self._vers is ZERO_F:  # tensor / number, _unpack inlined
+            s = self._saved
+            if s is not FREED:
+                a, b = s
+                vc = a._vc
+                if (vc is None or not vc[0]) and (type(b) is not _ndarray or b.dtype is g.dtype):
+                    return g / b, None
         a, b = self._unpack(g)
-        ga = g / b if needs(self, 0) else None
-        gb = -g * a / (b * b) if needs(self, 1) else None
+        nx = self._next
+        ga = g / b if nx[0][0] is not None else None
+        gb = -g * a / (b * b) if nx[1][0] is not None else None
         return ga, gb
 
 
@@ -163,6 +274,21 @@ def _div_args(input: Tensor, other: Any) -> tuple:
 @register("div", "divide", "true_divide", "__truediv__")
 def div(input: Tensor, other: Any, *, rounding_mode: str | None = None, out: Any = None) -> Tensor:
     """input / other (true division; ``rounding_mode`` 'trunc' or 'floor' rounds the result)."""
+    if out is None and rounding_mode is None and type(input) is Tensor:
+        to = type(other)
+        a = input._data
+        if a.dtype.kind == "f":
+            if to is Tensor:
+                b = other._data
+                if a.dtype is b.dtype and a.shape == b.shape:
+                    return _pair_div(DivBackward0, input, other,
+                                a / b if a.shape else _s0(a) / _s0(b), 1)
+            elif to is _pyfloat or to is _pyint:
+                if type(a) is _ndarray:  # a cached 0-d array of a's dtype (see weak)
+                    dt = a.dtype
+                    z = _W32.get(other) if dt is _F32 else None
+                    other = weak(other, dt) if z is None else z
+                return _pair_div(DivBackward0, input, other, a / other, 1)
     input, other = _swap(input, other)
     if rounding_mode is not None:
         from .pointwise import floor_divide, trunc

@@ -16,7 +16,7 @@ import numpy as np
 from .. import _dtype as D
 from .._tensor import _new
 from ..autograd.graph import ARRAY_TYPES, NOEDGE, Node, _ver
-from ._core import STATE, Tensor, binary, ns, record, register
+from ._core import STATE, Tensor, binary, mark, ns, record, register
 
 __all__ = ["addcmul", "addcdiv"]
 
@@ -75,6 +75,7 @@ def inplace_update(self: Tensor, r: Tensor) -> Tensor:
     cs._next = (base._edge or NOEDGE, re_ or NOEDGE)
     cs.view_fn = self._view_fn
     cs.shape = base._data.shape
+    mark(cs)
     base._edge = (cs, 0)
     self._edge = self._view_fn(base)._edge
     return self

@@ -15,7 +15,7 @@ import numpy as np
 from .. import _dtype as D
 from .._tensor import Size, _wrap_dim
 from ..autograd.graph import ARRAY_TYPES
-from ._core import STATE, E, Node, Tensor, as_view, needs, new, ns, record, register
+from ._core import STATE, E, Node, Tensor, as_view, mark, needs, new, ns, record, register
 from ._shapeutil import _SEQ, _UNSQ, _arr, _ints, _mk, _zeros
 
 __all__ = ["broadcast_tensors", "broadcast_shapes", "cat", "concat", "concatenate", "stack",
@@ -317,6 +317,7 @@ def _split(x: Tensor, d: np.ndarray, dim: int, sizes: list, cls: type) -> tuple:
         n._next = (e,)
         n._nout = len(sizes)
         n.dim, n.sizes, n.shape = dim, sizes, d.shape
+        mark(n)
         outs = [new(a, (n, i)) for i, a in enumerate(datas)]
     else:
         outs = [new(a, None) for a in datas]
@@ -409,6 +410,7 @@ def unbind(input: Tensor, dim: int = 0) -> tuple:
         n._next = (e,)
         n._nout = len(datas)
         n.dim, n.shape = dim, d.shape
+        mark(n)
         outs = [new(a, (n, i)) for i, a in enumerate(datas)]
     else:
         outs = [new(a, None) for a in datas]

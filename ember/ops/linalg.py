@@ -26,6 +26,7 @@ from ._core import (
     Tensor,
     as_view,
     check_broadcast,
+    mark,
     needs,
     new,
     ns,
@@ -108,6 +109,7 @@ def _rec(cls: type, x: Tensor, y: Tensor, out: Any, **attrs: Any) -> Tensor:
     n._vers = (_ver(x) if ey is not None else False, _ver(y) if ex is not None else False)
     if attrs:
         n.__dict__.update(attrs)
+    mark(n)
     return new(out, (n, 0))
 
 

@@ -15,7 +15,10 @@ from typing import Any
 import numpy as np
 
 from .. import _dtype as D
-from ._core import Node, Tensor, new, ns, register, unary
+from ..autograd.graph import ARRAY_TYPES as _ARR
+from ..autograd.graph import weak
+from ._core import E, N, Node, Tensor, new, ns, register, specialized, unary
+from ._core import unary as _unary
 from ._helpers import _need_tensor, _not_impl, _zeros
 from .binary import (
     arctan2,
@@ -80,6 +83,7 @@ __all__ = [
 _LN2, _LN10 = math.log(2.0), math.log(10.0)
 _TWO_RSQRT_PI, _HALF_SQRT_PI = 2.0 / math.sqrt(math.pi), math.sqrt(math.pi) / 2.0
 _F16 = np.dtype(np.float16)
+_ndarray = np.ndarray
 
 
 
@@ -88,14 +92,14 @@ class _UIn(Node):
     """Unary node whose rule reads the saved input: ``da = rule(g, a, xp)``."""
 
     def backward(self, g: Any) -> tuple:
-        return (self.rule(g, self._unpack(g)[0], ns(g)),)
+        return (self.rule(g, self._unpack(g)[0], N if type(g) in _ARR else E),)
 
 
 class _UOut(Node):
     """Unary node whose rule reads the saved result: ``da = rule(g, out, xp)``."""
 
     def backward(self, g: Any) -> tuple:
-        return (self.rule(g, self._result(g), ns(g)),)
+        return (self.rule(g, self._result(g), N if type(g) in _ARR else E),)
 
 
 class _UZero(Node):
@@ -115,6 +119,7 @@ def _node(name: str, base: type, rule: Any = None, doc: str = "") -> type:
 def _unary_op(name: str, npfn: Any, node: type, doc: str, *aliases: str) -> Any:
     """Build and register ``name(input)``: ``npfn`` on the data (ints -> default float)."""
     so, si = issubclass(node, _UOut), issubclass(node, _UIn)
+    unary = specialized(_unary)  # this op's own copy (see _core.specialized)
 
     def fn(input: Tensor) -> Tensor:
         try:
@@ -133,8 +138,14 @@ def _unary_op(name: str, npfn: Any, node: type, doc: str, *aliases: str) -> Any:
     return register(name, *aliases)(fn)
 
 
+def _one(r: Any) -> Any:
+    """1 for math with ``r``: a cached 0-d array of ``r``'s dtype for arrays (the same bits as
+    the python 1, about twice as fast in NumPy), else the python 1 (NumPy scalars, Tensors)."""
+    return weak(1, r.dtype) if type(r) is _ndarray else 1
+
+
 def _sigmoid_np(x: Any) -> Any:
-    return np.reciprocal(np.exp(-x) + 1)  # exp(-x) = inf for x << 0: the result is then 0
+    return np.reciprocal(np.exp(-x) + _one(x))  # exp(-x) = inf for x << 0: the result is then 0
 
 
 def _rsqrt_np(x: Any) -> Any:
@@ -189,10 +200,11 @@ acosh = _unary_op("acosh", np.arccosh,
 atanh = _unary_op("atanh", np.arctanh,
                   _node("AtanhBackward0", _UIn, lambda g, a, xp: g / (1 - a * a)),
                   "artanh(input).", "arctanh")
-tanh = _unary_op("tanh", np.tanh, _node("TanhBackward0", _UOut, lambda g, r, xp: g * (1 - r * r)),
+tanh = _unary_op("tanh", np.tanh,
+                 _node("TanhBackward0", _UOut, lambda g, r, xp: g * (_one(r) - r * r)),
                  "tanh(input).")
 sigmoid = _unary_op("sigmoid", _sigmoid_np,
-                    _node("SigmoidBackward0", _UOut, lambda g, r, xp: g * ((1 - r) * r)),
+                    _node("SigmoidBackward0", _UOut, lambda g, r, xp: g * ((_one(r) - r) * r)),
                     "1 / (1 + exp(-input)).")
 arcsin, arccos, arctan, arcsinh, arccosh, arctanh = asin, acos, atan, asinh, acosh, atanh
 reciprocal = _unary_op("reciprocal", np.reciprocal,

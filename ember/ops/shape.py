@@ -22,7 +22,7 @@ import numpy as np
 
 from .. import _dtype as D
 from .._tensor import _wrap_dim
-from ._core import STATE, E, Node, Tensor, as_view, new, ns, register
+from ._core import STATE, E, Node, Tensor, as_view, mark, new, ns, register
 from ._ns import strided_broadcast
 from ._shapeutil import (
     _SEQ,
@@ -113,6 +113,7 @@ def _reshape(x: Tensor, shape: tuple, view: bool, fname: str, arg: str) -> Tenso
         n = UnsafeViewBackward0()
         n._next = ((c, 0),)
         n.shape = d.shape
+        mark(n)
         return new(out, (n, 0))
     if out.shape != shape:
         _infer(shape, d.size, fname, arg)  # -1 was inferred (or odd entries): check like torch
@@ -127,6 +128,7 @@ def _reshape(x: Tensor, shape: tuple, view: bool, fname: str, arg: str) -> Tenso
     n = ViewBackward0() if contig or view else ReshapeAliasBackward0()
     n._next = (e,)
     n.shape = d.shape
+    mark(n)
     return as_view(new(out, (n, 0)), x, fn)
 
 
@@ -275,6 +277,7 @@ def permute(input: Tensor, *args: Any, dims: Any = None) -> Tensor:
     n = PermuteBackward0()
     n._next = (e,)
     n.dims = dims
+    mark(n)
     return as_view(new(out, (n, 0)), input, fn)
 
 
@@ -308,6 +311,7 @@ def transpose(input: Tensor, dim0: int, dim1: int) -> Tensor:
     n = TransposeBackward0()
     n._next = (e,)
     n.d0, n.d1 = dim0, dim1
+    mark(n)
     return as_view(new(out, (n, 0)), input, fn)
 
 
@@ -504,6 +508,7 @@ def unsqueeze(input: Tensor, dim: int) -> Tensor:
     n = UnsqueezeBackward0()
     n._next = (e,)
     n.dim = dim
+    mark(n)
     return as_view(new(out, (n, 0)), input, fn)
 
 

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ..autograd.grad_mode import STATE, enable_grad, no_grad
-from ..autograd.graph import NOEDGE, AccumulateGrad, Node
+from ..autograd.graph import FREED, NOEDGE, AccumulateGrad, Node
 
 __all__ = ["checkpoint", "checkpoint_sequential", "CheckpointError"]
 
@@ -67,7 +67,7 @@ class CheckpointFunctionBackward(Node):
         from ..autograd import grad as ag_grad
         from ..autograd.graph import ARRAY_TYPES
 
-        if self._saved is None:
+        if self._saved is None or self._saved is FREED:  # the engine frees with FREED
             raise RuntimeError(
                 "Trying to backward through the graph a second time (or directly access saved "
                 "tensors after they have already been freed). Hint: checkpointed regions are "
