@@ -112,8 +112,11 @@ def test_fused_layer_retain_graph_freed_graph_and_version_errors():
     o, _ = m(x)
     with ember.no_grad():
         m.weight_hh_l0.mul_(2)
-    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+    with pytest.raises(RuntimeError, match="modified by an inplace operation") as info:
         o.sum().backward()
+    # the fused node names the user's line that created it
+    assert "MkldnnRnnLayerBackward0 was created at" in str(info.value)
+    assert "test_lstm_fused.py" in str(info.value)
 
 
 def test_bias_gradients_do_not_share_memory():

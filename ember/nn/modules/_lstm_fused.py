@@ -23,6 +23,7 @@ import numpy as np
 from ..._tensor import Tensor, _new
 from ...autograd.grad_mode import STATE, enable_grad
 from ...autograd.graph import Node
+from ...ops._core import mark
 
 _ARR = np.empty(0)  # asks Node._unpack for arrays
 
@@ -162,4 +163,5 @@ def lstm_layer(x: Tensor, h0: Tensor, c0: Tensor, w: tuple, reverse: bool) -> tu
     n._vers = tuple(False if t is None else (t._vc[0] if t._vc else 0) for t in inputs)
     n._out = (hs, cs, tcs, acts, w_ih_p, w_hh_p)
     n.reverse = reverse
+    mark(n)  # the user's line, named by backward errors
     return _new(out, (n, 0)), _new(hs[-1].copy(), (n, 1)), _new(cs[-1].copy(), (n, 2))
