@@ -26,6 +26,7 @@ import ember
 from ._tensor import Tensor
 from ._vmap import _autodiff as _B
 from ._vmap import vmap
+from ._vmap._api import flatten, unflatten
 from ._vmap._autodiff import agrad as _agrad
 from .autograd.grad_mode import enable_grad, is_grad_enabled
 
@@ -35,53 +36,23 @@ __all__ = ["grad", "grad_and_value", "vjp", "jvp", "jacrev", "jacfwd", "hessian"
 
 # ----------------------------------------------------------------------------- pytrees
 def _flatten(tree: Any) -> tuple:
-    """(leaves, spec) for nested tuples / lists / dicts; anything else is a leaf."""
-    if isinstance(tree, (tuple, list)):
-        leaves, specs = [], []
-        for el in tree:
-            lv, sp = _flatten(el)
-            leaves += lv
-            specs.append(sp)
-        return leaves, (type(tree), None, specs)
-    if isinstance(tree, dict):
-        leaves, specs = [], []
-        for k in tree:
-            lv, sp = _flatten(tree[k])
-            leaves += lv
-            specs.append(sp)
-        return leaves, (dict, list(tree), specs)
-    return [tree], None
-
-
-def _unflatten(leaves: list, spec: Any) -> Any:
-    it = iter(leaves)
-
-    def build(sp: Any) -> Any:
-        if sp is None:
-            return next(it)
-        kind, keys, subs = sp
-        items = [build(s) for s in subs]
-        if kind is dict:
-            return dict(zip(keys, items, strict=True))
-        return kind(items) if kind in (tuple, list) else kind(*items)
-
-    return build(spec)
+    """(leaves, spec) for nested tuples / lists / dicts; anything else, None included, is a leaf."""
+    return flatten(tree, none_is_leaf=True)
 
 
 def _fresh(leaves: list) -> tuple:
     """Differentiable copies of ``leaves``; ``keep`` says whether an outer graph tracks them."""
-    if _B.active():
-        return _B.lift(leaves)
-    keep = is_grad_enabled() and any(isinstance(t, Tensor) and t.requires_grad for t in leaves)
-    new = []
     for t in leaves:
         if not isinstance(t, Tensor):
             raise RuntimeError(
                 f"ember.func: expected the differentiated inputs to be Tensors, got {type(t)}. "
                 "Hint: pass the non-tensor arguments at positions not listed in argnums."
             )
-        new.append(t.view_as(t) if keep and t.requires_grad else t.detach().requires_grad_())
-    return new, keep
+    keep = is_grad_enabled() and any(t.requires_grad for t in leaves)
+    if _B.active():
+        return _B.lift(leaves, keep), keep
+    return [t.view_as(t) if keep and t.requires_grad else t.detach().requires_grad_()
+            for t in leaves], keep
 
 
 def _zeros_if_none(gs: Any, refs: list) -> list:
@@ -92,7 +63,7 @@ def _maybe_detach(tree: Any, keep: bool) -> Any:
     if keep:
         return tree
     leaves, spec = _flatten(tree)
-    return _unflatten([t.detach() if isinstance(t, Tensor) else t for t in leaves], spec)
+    return unflatten([t.detach() if isinstance(t, Tensor) else t for t in leaves], spec)
 
 
 def _check_argnums(argnums: Any, nargs: int) -> tuple:
@@ -117,7 +88,7 @@ def _diff_call(func: Callable, argnums: Any, args: tuple, kwargs: dict) -> tuple
     leaves, spec = _flatten(diff)
     with enable_grad():
         new, keep = _fresh(leaves)
-        tree = _unflatten(new, spec)
+        tree = unflatten(new, spec)
         args = list(args)
         for k, a in enumerate(nums):
             args[a] = tree[k] if isinstance(argnums, tuple) else tree
@@ -158,7 +129,7 @@ def grad_and_value(func: Callable, argnums: Any = 0, has_aux: bool = False) -> C
                 gs = _agrad(out, leaves, create_graph=keep, allow_unused=True)
         else:
             gs = [None] * len(leaves)
-        g = _maybe_detach(_unflatten(_zeros_if_none(gs, leaves), spec), keep)
+        g = _maybe_detach(unflatten(_zeros_if_none(gs, leaves), spec), keep)
         value = _maybe_detach(out, keep)
         if has_aux:
             return g, (value, _maybe_detach(aux, keep))
@@ -212,7 +183,7 @@ def vjp(func: Callable, *primals: Any, has_aux: bool = False) -> tuple:
                             retain_graph=True, create_graph=create, allow_unused=True)
         else:
             gs = [None] * len(leaves)
-        return _maybe_detach(_unflatten(_zeros_if_none(gs, leaves), spec), create)
+        return _maybe_detach(unflatten(_zeros_if_none(gs, leaves), spec), create)
 
     value = _maybe_detach(out, keep)
     return (value, vjp_fn, _maybe_detach(aux, keep)) if has_aux else (value, vjp_fn)
@@ -259,7 +230,7 @@ def jvp(func: Callable, primals: Any, tangents: Any, *, strict: bool = False,
             res = [None] * len(us)
     got = dict(zip(map(id, live), res, strict=True))
     jv = [got.get(id(o)) for o in outs]
-    jv = _unflatten(_zeros_if_none(jv, outs), ospec)
+    jv = unflatten(_zeros_if_none(jv, outs), ospec)
     res = (_maybe_detach(out, keep), _maybe_detach(jv, keep))
     return (*res, _maybe_detach(aux, keep)) if has_aux else res
 
@@ -292,8 +263,8 @@ def _jac(func: Callable, argnums: Any, has_aux: bool, api: str) -> Callable:
                     shape = tuple(o.shape) + tuple(x.shape)
                     jl.append(ember.stack(r, 0).view(shape) if r else
                               ember.zeros(shape, dtype=x.dtype))
-                per_out.append(_maybe_detach(_unflatten(jl, spec), keep))
-        res = _unflatten(per_out, ospec)
+                per_out.append(_maybe_detach(unflatten(jl, spec), keep))
+        res = unflatten(per_out, ospec)
         return (res, _maybe_detach(aux, keep)) if has_aux else res
 
     return wrapper

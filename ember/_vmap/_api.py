@@ -19,21 +19,23 @@ _NONE = object()  # spec of a None node (a container without leaves, like torch'
 
 
 # ----------------------------------------------------------------------------- pytrees
-def flatten(tree: Any) -> tuple:
-    """(leaves, spec): tuples, lists, dicts and named tuples are nodes; None has no leaves."""
-    if tree is None:
+def flatten(tree: Any, none_is_leaf: bool = False) -> tuple:
+    """(leaves, spec): tuples, lists, dicts and named tuples are nodes; None has no leaves
+    (vmap's in_dims/out_dims) unless ``none_is_leaf`` (ember.func's gradients, where None is a
+    missing gradient)."""
+    if tree is None and not none_is_leaf:
         return [], _NONE
     if isinstance(tree, (tuple, list)):
         leaves, specs = [], []
         for el in tree:
-            lv, sp = flatten(el)
+            lv, sp = flatten(el, none_is_leaf)
             leaves += lv
             specs.append(sp)
         return leaves, (type(tree), None, specs)
     if isinstance(tree, dict):
         leaves, specs = [], []
         for k in tree:
-            lv, sp = flatten(tree[k])
+            lv, sp = flatten(tree[k], none_is_leaf)
             leaves += lv
             specs.append(sp)
         return leaves, (dict, list(tree), specs)

@@ -14,7 +14,6 @@ import ember
 
 from .._tensor import Tensor
 from ..autograd import grad as _agrad
-from ..autograd.grad_mode import is_grad_enabled
 from ._core import STACK, BatchedTensor, bt, parts, union, with_levels
 
 __all__ = ["active", "lift", "agrad", "zeros_cotangent"]
@@ -29,21 +28,16 @@ def _levels() -> tuple:
     return tuple(lv.id for lv in STACK)
 
 
-def lift(leaves: list) -> tuple:
-    """(fresh batched leaves, keep) for a transform called inside vmap (see module doc)."""
-    keep = is_grad_enabled() and any(isinstance(t, Tensor) and t.requires_grad for t in leaves)
+def lift(leaves: list, keep: bool) -> list:
+    """Fresh leaves batched at every active level, for a transform called inside vmap (see the
+    module doc); ``keep``: an outer graph tracks them (ember.func's ``_fresh`` checked them)."""
     lvs = _levels()
     new = []
     for t in leaves:
-        if not isinstance(t, Tensor):
-            raise RuntimeError(
-                f"ember.func: expected the differentiated inputs to be Tensors, got {type(t)}. "
-                "Hint: pass the non-tensor arguments at positions not listed in argnums."
-            )
         q = with_levels(t, lvs)
         q = q.view_as(q) if keep and q.requires_grad else q.detach().requires_grad_()
         new.append(bt(q, lvs))
-    return new, keep
+    return new
 
 
 def _seq(x: Any) -> list:

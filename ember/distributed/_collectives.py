@@ -299,6 +299,15 @@ def _wire(a: np.ndarray) -> np.dtype:
     return np.dtype(np.float32) if a.dtype == np.float16 else a.dtype
 
 
+def _fill(outs: list, recv: np.ndarray) -> Any:
+    """A finish step writing ``recv[r]`` into ``outs[r]`` in place (gather and all_gather)."""
+    def finish() -> None:
+        for r, t in enumerate(outs):
+            t._array()[...] = recv[r]
+            t._bump()
+    return finish
+
+
 def all_gather(tensor_list: list, tensor: Tensor, group: Any = None,
                async_op: bool = False) -> Work | None:
     """tensor_list[r] <- tensor of rank r, for every r."""
@@ -312,11 +321,7 @@ def all_gather(tensor_list: list, tensor: Tensor, group: Any = None,
     if req is None:
         recv[0] = send
 
-    def finish() -> None:
-        for r, t in enumerate(outs):
-            t._array()[...] = recv[r]
-            t._bump()
-    return _run(req, "all_gather", g, finish, async_op, outs)
+    return _run(req, "all_gather", g, _fill(outs, recv), async_op, outs)
 
 
 def all_gather_into_tensor(output_tensor: Tensor, input_tensor: Tensor, group: Any = None,
@@ -419,11 +424,7 @@ def gather(tensor: Tensor, gather_list: list | None = None, dst: int | None = No
     if req is None:
         recv[0] = send
 
-    def finish() -> None:
-        for r, t in enumerate(outs):
-            t._array()[...] = recv[r]
-            t._bump()
-    return _run(req, "gather", g, finish, async_op, outs)
+    return _run(req, "gather", g, _fill(outs, recv), async_op, outs)
 
 
 def scatter(tensor: Tensor, scatter_list: list | None = None, src: int | None = None,
